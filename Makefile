@@ -1,0 +1,38 @@
+# Two commands do everything: `make run` (the app with demo data) and `make test` (the suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint install clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+# DEBUG is on for the local app only; it never leaves this target.
+run: export DEBUG ?= 1
+run: export PATH := $(CURDIR)/$(BIN):$(PATH)
+run: $(STAMP)
+	python manage.py migrate --no-input
+	python manage.py seed_demo
+	@echo
+	@echo "B12 Clinic: http://$(HOST):$(PORT)/  (web, worker and beat below; Ctrl-C stops all three)"
+	@echo
+	WEB_ADDR=$(HOST):$(PORT) honcho -f Procfile.dev start
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,33 @@
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from .access import user_roles
+from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    roles: frozenset[str]
+
+
+# Later issues add their pages here; an entry shows only to the roles that may open it.
+NAV_ITEMS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("Dashboard", "dashboard", frozenset({CLINICIAN})),
+    ("Today", "plans:today", frozenset({CLINICIAN, NURSE})),
+    ("My schedule", "plans:me", frozenset({PATIENT})),
+    ("Administration", "admin:index", frozenset({CLINIC_ADMIN})),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, list[NavItem]]:
+    roles = user_roles(request.user) if hasattr(request, "user") else frozenset()
+    items = [
+        NavItem(label=label, url=reverse(name), roles=allowed)
+        for label, name, allowed in NAV_ITEMS
+        if roles & allowed
+    ]
+    return {"nav_items": items}

@@ -1,0 +1,43 @@
+"""The four roles, as Django groups named exactly as design.md says.
+
+Which pages a role may open is decided by `b12clinic.access`; the model permissions granted here
+are what the Django admin honours. Each migration that adds models grants their permissions with
+`grant_permissions`, naming them literally, so replaying old migrations never refers to models that
+do not exist yet.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from django.apps.registry import Apps
+from django.contrib.auth.management import create_permissions
+
+CLINICIAN = "clinician"
+NURSE = "nurse"
+PATIENT = "patient"
+CLINIC_ADMIN = "clinic_admin"
+
+# Most specific first: a user in several groups gets the home of the first one here.
+ROLES: tuple[str, ...] = (CLINICIAN, NURSE, CLINIC_ADMIN, PATIENT)
+STAFF_ROLES: frozenset[str] = frozenset({CLINICIAN, NURSE, CLINIC_ADMIN})
+
+
+def grant_permissions(apps: Apps, grants: Mapping[str, Iterable[str]]) -> None:
+    """Create the role groups if needed and add `app_label.codename` permissions to them."""
+    # Permissions are normally created by post_migrate, after every migration has run; on a fresh
+    # database that is too late for a data migration, so create them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role in ROLES:
+        group_model.objects.get_or_create(name=role)
+    for role, permission_names in grants.items():
+        group = group_model.objects.get(name=role)
+        for name in permission_names:
+            app_label, codename = name.split(".")
+            group.permissions.add(
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            )

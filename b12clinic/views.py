@@ -1,0 +1,55 @@
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .access import clinician_required, primary_role
+from .health import check_broker, check_database
+from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
+from .tasks import WORKER_HEARTBEAT_KEY
+
+ROLE_HOMES = {
+    CLINICIAN: "dashboard",
+    NURSE: "plans:today",
+    PATIENT: "plans:me",
+    CLINIC_ADMIN: "admin:index",
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    role = primary_role(request.user)
+    if role is None:
+        return render(request, "b12clinic/no_role.html", status=403)
+    return redirect(ROLE_HOMES[role])
+
+
+@clinician_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "b12clinic/dashboard.html")
+
+
+def _worker_heartbeat() -> str | None:
+    try:
+        return cache.get(WORKER_HEARTBEAT_KEY)
+    except Exception:  # a cache outage must not turn the health page into a 500
+        return None
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    database = check_database()
+    broker = check_broker()
+    healthy = database.ok and broker.ok
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "unavailable",
+            "database": database.detail,
+            "broker": broker.detail,
+            "worker_heartbeat": _worker_heartbeat(),
+        },
+        status=200 if healthy else 503,
+    )

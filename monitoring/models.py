@@ -1,0 +1,1 @@
+# Filled by the monitoring issue: lab catalogue, results, rechecks, alerts, reminders.

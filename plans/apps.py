@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PlansConfig(AppConfig):
+    """What is prescribed and given: clinics, patients, plans, doses, administrations."""
+
+    name = "plans"
+    verbose_name = "Plans and injections"

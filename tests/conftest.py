@@ -1,0 +1,70 @@
+"""The fixed cast every test can use: one user per role in one clinic, plus an outsider.
+
+Reads like healthchecks' alice/bob/charlie: "the clinician can, the nurse can, the outsider
+gets 404".
+"""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from b12clinic.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
+from plans.models import Clinic
+
+PASSWORD = "correct horse battery staple"
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def make_user(username: str, *roles: str, clinic: Clinic | None = None, **extra) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, **extra)
+    for role in roles:
+        # get_or_create: transactional tests flush the groups the migration made.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    if clinic is not None:
+        clinic.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def clinic(db) -> Clinic:
+    return Clinic.objects.create(name="Northgate Surgery", phone="01632 960 111")
+
+
+@pytest.fixture
+def other_clinic(db) -> Clinic:
+    return Clinic.objects.create(name="Southbank Practice", phone="01632 960 222")
+
+
+@pytest.fixture
+def clinician(clinic) -> User:
+    return make_user("alice", CLINICIAN, clinic=clinic, first_name="Alice", last_name="Moss")
+
+
+@pytest.fixture
+def nurse(clinic) -> User:
+    return make_user("bob", NURSE, clinic=clinic, first_name="Bob", last_name="Reyes")
+
+
+@pytest.fixture
+def patient_user(db) -> User:
+    return make_user("carol", PATIENT, first_name="Carol", last_name="Dunn")
+
+
+@pytest.fixture
+def clinic_admin(clinic) -> User:
+    return make_user("dora", CLINIC_ADMIN, clinic=clinic, is_staff=True)
+
+
+@pytest.fixture
+def outsider(other_clinic) -> User:
+    """A clinician of another clinic: sees nothing of ours."""
+    return make_user("charlie", CLINICIAN, clinic=other_clinic)
+
+
+@pytest.fixture
+def no_role_user(db) -> User:
+    return make_user("eve")

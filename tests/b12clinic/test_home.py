@@ -14,7 +14,7 @@ from tests.conftest import PASSWORD
         ("clinic_admin", "/admin/"),
     ],
 )
-def test_root_redirects_each_role_to_its_home(client, request, user_fixture, home):
+def test_root_redirects_each_role_to_its_home(client, db, request, user_fixture, home):
     user = request.getfixturevalue(user_fixture)
     client.force_login(user)
 
@@ -49,7 +49,7 @@ def test_user_without_role_is_told_to_ask_for_one(client, no_role_user):
         ("no_role_user", "/today/"),
     ],
 )
-def test_other_roles_homes_are_forbidden(client, request, user_fixture, url):
+def test_other_roles_homes_are_forbidden(client, db, request, user_fixture, url):
     client.force_login(request.getfixturevalue(user_fixture))
     response = client.get(url)
     assert response.status_code == 403

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import on_ci
@@ -30,7 +31,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's loop is alive, Django's per-context connections
+# opened by later (non-browser) tests would escape the end-of-run cleanup.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = shutil.which("chromium")
     if executable is None:
@@ -53,6 +56,9 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     tab = context.new_page()
     yield tab
     context.close()
+    # Django keeps connections per context, and Playwright's event loop gives the test its own:
+    # close what the test opened, or dropping the test database at the end finds it in use.
+    connections.close_all()
 
 
 def log_in(page: Page, username: str, password: str) -> None:

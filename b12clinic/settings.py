@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import environ
+from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -205,7 +206,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {"task": "b12clinic.tasks.heartbeat", "schedule": 60.0},
+    "extend-dose-horizon": {
+        "task": "plans.tasks.extend_dose_horizon",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
+
+# --- Clinical defaults (clinical-reference.md; a clinic can change them) --------------------
+B12_DOSE_HORIZON_DAYS: int = env.int("B12_DOSE_HORIZON_DAYS", default=365)
+B12_MIN_FUTURE_MAINTENANCE_DOSES: int = env.int("B12_MIN_FUTURE_MAINTENANCE_DOSES", default=4)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

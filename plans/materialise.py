@@ -1,0 +1,187 @@
+"""Turning plans into Dose rows: the rolling horizon and re-planning after a change.
+
+Two modes, both idempotent:
+- extend: keep every dose already on record (given, not given, due) and append what the horizon
+  still lacks. The daily task uses it, in bulk.
+- reconcile: rebuild the undone doses from what was really given. Changes (amend, end loading,
+  and recording a dose) use it; a due dose whose date still fits keeps its row and id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import schedule
+from .models import Dose, DoseStatus, Phase, Plan, PlanStatus
+
+DONE = (DoseStatus.GIVEN, DoseStatus.NOT_GIVEN)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    today: date
+    days: int = 365
+    min_future_maintenance: int = 4
+
+    @classmethod
+    def for_today(cls, today: date) -> Horizon:
+        return cls(
+            today=today,
+            days=getattr(settings, "B12_DOSE_HORIZON_DAYS", 365),
+            min_future_maintenance=getattr(settings, "B12_MIN_FUTURE_MAINTENANCE_DOSES", 4),
+        )
+
+    @property
+    def until(self) -> date:
+        return self.today + timedelta(days=self.days)
+
+
+def _past(doses: Iterable[Dose], order_of_phase: dict[int, int]) -> list[schedule.PastDose]:
+    outcome = {
+        DoseStatus.GIVEN: schedule.DoseOutcome.GIVEN,
+        DoseStatus.NOT_GIVEN: schedule.DoseOutcome.NOT_GIVEN,
+        DoseStatus.DUE: schedule.DoseOutcome.PENDING,
+    }
+    past = [
+        schedule.PastDose(
+            phase_index=order_of_phase[dose.phase_id],
+            due=dose.due_date,
+            outcome=outcome[DoseStatus(dose.status)],
+            given_on=dose.given_on,
+        )
+        for dose in doses
+    ]
+    return sorted(past, key=lambda dose: (dose.anchor, dose.phase_index))
+
+
+def _build(
+    plan: Plan, phases: Sequence[Phase], past: Sequence[schedule.PastDose], horizon: Horizon
+) -> list[schedule.DueDose]:
+    return schedule.build_schedule(
+        [phase.rule() for phase in phases],
+        start=plan.current.start_date,  # type: ignore[union-attr]
+        past=past,
+        closed_weekdays=plan.patient.clinic.closed_weekdays,
+        today=horizon.today,
+        until=horizon.until,
+        min_future_maintenance=horizon.min_future_maintenance,
+    )
+
+
+def doses_extend(
+    *, plan_ids: Sequence[object] | None = None, today: date, chunk: int = 2000
+) -> int:
+    """Append the doses each active plan lacks up to the horizon. Returns how many were made.
+
+    A handful of queries per chunk of plans, whatever the number of doses: the plans, their
+    phases, their doses, and the bulk insert.
+    """
+    horizon = Horizon.for_today(today)
+    plans = Plan.objects.filter(status=PlanStatus.ACTIVE, current__isnull=False)
+    if plan_ids is not None:
+        plans = plans.filter(id__in=plan_ids)
+    ids = list(plans.order_by("id").values_list("id", flat=True))
+    created = 0
+    for start in range(0, len(ids), chunk):
+        created += _extend_chunk(ids[start : start + chunk], horizon)
+    return created
+
+
+@transaction.atomic
+def _extend_chunk(plan_ids: Sequence[object], horizon: Horizon) -> int:
+    plans = list(
+        Plan.objects.filter(id__in=plan_ids, status=PlanStatus.ACTIVE)
+        .select_related("current", "patient__clinic")
+        .select_for_update(of=("self",))
+    )
+    phases_by_version: dict[object, list[Phase]] = defaultdict(list)
+    for phase in Phase.objects.filter(version_id__in=[p.current_id for p in plans]).order_by(
+        "version_id", "order"
+    ):
+        phases_by_version[phase.version_id].append(phase)
+    doses_by_plan: dict[object, list[Dose]] = defaultdict(list)
+    order_of_phase: dict[int, int] = {}
+    for dose in (
+        Dose.objects.filter(plan_id__in=plan_ids)
+        .exclude(status=DoseStatus.CANCELLED)
+        .select_related("phase")
+        .only("plan_id", "phase_id", "phase__order", "due_date", "status", "given_on")
+    ):
+        doses_by_plan[dose.plan_id].append(dose)
+        order_of_phase[dose.phase_id] = dose.phase.order
+
+    new: list[Dose] = []
+    for plan in plans:
+        phases = phases_by_version[plan.current_id]
+        past = _past(doses_by_plan[plan.id], order_of_phase)
+        for due in _build(plan, phases, past, horizon):
+            new.append(
+                Dose(
+                    plan=plan,
+                    phase=phases[due.phase_index],
+                    sequence=due.sequence,
+                    due_date=due.due,
+                )
+            )
+    Dose.objects.bulk_create(new, batch_size=5000)
+    return len(new)
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    created: int
+    moved: int
+    cancelled: int
+
+
+def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconciled:
+    """Rebuild a plan's undone doses from its given and not-given ones. Call inside the
+    transaction that changed the plan, with the plan row locked."""
+    horizon = Horizon.for_today(today)
+    phases = list(plan.current.phases.order_by("order"))  # type: ignore[union-attr]
+    doses = list(
+        plan.doses.exclude(status=DoseStatus.CANCELLED).select_related("phase").order_by("due_date")
+    )
+    order_of_phase = {dose.phase_id: dose.phase.order for dose in doses}
+    done = [dose for dose in doses if dose.status in DONE]
+    pending = {
+        (dose.phase_id, dose.sequence): dose for dose in doses if dose.status == DoseStatus.DUE
+    }
+
+    wanted = _build(plan, phases, _past(done, order_of_phase), horizon) if plan.is_active else []
+    new: list[Dose] = []
+    moved: list[Dose] = []
+    for due in wanted:
+        phase = phases[due.phase_index]
+        existing = pending.pop((phase.id, due.sequence), None)
+        if existing is None:
+            new.append(Dose(plan=plan, phase=phase, sequence=due.sequence, due_date=due.due))
+        elif existing.due_date != due.due:
+            existing.due_date = due.due
+            moved.append(existing)
+    stale = list(pending.values())
+    now = timezone.now()
+    for dose in stale:
+        dose.status = DoseStatus.CANCELLED
+        dose.cancelled_reason = cancel_reason[:200]
+        dose.updated_at = now
+    for dose in moved:
+        dose.updated_at = now
+    # Cancel first: a new dose may take the phase and sequence a cancelled one held.
+    Dose.objects.bulk_update(stale, ["status", "cancelled_reason", "updated_at"])
+    Dose.objects.bulk_update(moved, ["due_date", "updated_at"])
+    Dose.objects.bulk_create(new)
+    return Reconciled(created=len(new), moved=len(moved), cancelled=len(stale))
+
+
+def doses_cancel_pending(*, plan: Plan, reason: str) -> int:
+    return plan.doses.filter(status=DoseStatus.DUE).update(
+        status=DoseStatus.CANCELLED, cancelled_reason=reason[:200], updated_at=timezone.now()
+    )

@@ -1,0 +1,182 @@
+"""Dose parsing and the dose-safety rules of clinical-reference §2–§3, one test per rule."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plans.dosing import (
+    DoseLimits,
+    DoseParseError,
+    Indication,
+    ParsedDose,
+    PatientFacts,
+    ProductFacts,
+    Route,
+    Severity,
+    blocking,
+    check_dose,
+    format_mcg,
+    parse_dose,
+)
+
+HYDROXO = ProductFacts(
+    "hydroxocobalamin-1mg-ml", "hydroxocobalamin", 1000, frozenset({Route.IM}), False
+)
+CYANO = ProductFacts(
+    "cyanocobalamin-1000mcg-ml", "cyanocobalamin", 1000, frozenset({Route.IM, Route.SC}), True
+)
+WELL = PatientFacts()
+
+
+@pytest.mark.parametrize(
+    ("text", "mcg", "unit"),
+    [
+        ("1 mg", 1000, "mg"),
+        ("1mg", 1000, "mg"),
+        ("0.5 mg", 500, "mg"),
+        ("0,5 mg", 500, "mg"),
+        ("1000 mcg", 1000, "mcg"),
+        ("250 µg", 250, "mcg"),
+        ("250 μg", 250, "mcg"),
+        ("250 ug", 250, "mcg"),
+        ("100 micrograms", 100, "mcg"),
+        ("1 microgram", 1, "mcg"),
+        ("1 MG", 1000, "mg"),
+        ("1 mL", 1000, "mL"),
+        ("0.25 ml", 250, "mL"),
+        ("1 g", 1_000_000, "g"),
+    ],
+)
+def test_doses_parse_to_whole_micrograms_keeping_the_unit(text, mcg, unit):
+    dose = parse_dose(text, strength_mcg_per_ml=1000)
+    assert (dose.mcg, dose.unit) == (mcg, unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1000", "Give a unit"),
+        ("", "Enter the dose as a number and a unit"),
+        ("one mg", "Enter the dose as a number and a unit"),
+        ("1 tsp", "Unknown unit “tsp”"),
+        ("0 mg", "more than zero"),
+        ("0.0001 mg", "not a whole number of micrograms"),
+        ("-1 mg", "Enter the dose as a number and a unit"),
+    ],
+)
+def test_bad_doses_are_refused_with_a_message(text, message):
+    with pytest.raises(DoseParseError, match=message):
+        parse_dose(text, strength_mcg_per_ml=1000)
+
+
+def test_a_dose_in_ml_needs_the_product_strength():
+    with pytest.raises(DoseParseError, match="Choose the product first"):
+        parse_dose("1 mL")
+
+
+@given(st.integers(min_value=1, max_value=10_000_000))
+def test_parsing_what_we_display_gives_back_the_same_micrograms(mcg):
+    assert parse_dose(format_mcg(mcg)).mcg == mcg
+    assert parse_dose(f"{mcg} mcg").mcg == mcg
+
+
+def problems(text, *, route=Route.IM, product=HYDROXO, patient=WELL, **kwargs):
+    dose = parse_dose(text, strength_mcg_per_ml=product.strength_mcg_per_ml)
+    return check_dose(dose=dose, route=route, product=product, patient=patient, **kwargs)
+
+
+def codes(found):
+    return {(p.field, p.code, p.severity) for p in found}
+
+
+def test_a_usual_dose_by_the_licensed_route_is_clear():
+    assert problems("1 mg") == []
+    assert problems("1000 mcg", product=CYANO, route=Route.SC) == []
+
+
+@pytest.mark.parametrize("text", ["1000 mg", "1 g", "5 g", "100 mg"])
+def test_gram_and_large_milligram_doses_are_named_a_probable_unit_error(text):
+    found = problems(text)
+    assert ("dose", "probable_unit_error", Severity.BLOCK) in codes(found)
+    message = next(p.message for p in found if p.code == "probable_unit_error")
+    assert "probable" in message
+
+
+def test_1000_mg_suggests_micrograms():
+    message = problems("1000 mg")[0].message
+    assert "Did you mean 1000 mcg?" in message
+
+
+def test_5_g_names_the_cyanide_antidote():
+    assert "Cyanokit" in problems("5 g")[0].message
+
+
+def test_above_1_mg_is_blocked_for_deficiency():
+    found = problems("2 mg")
+    assert ("dose", "above_max_single_dose", Severity.BLOCK) in codes(found)
+
+
+def test_above_1_mg_needs_a_reason_for_leber_optic_atrophy_with_hydroxocobalamin():
+    found = problems("2 mg", indication=Indication.LEBER_OPTIC_ATROPHY)
+    assert ("dose", "above_max_single_dose", Severity.NEEDS_REASON) in codes(found)
+    assert blocking(found, {}) != []
+    assert blocking(found, {"above_max_single_dose": "Specialist advice"}) == []
+
+
+def test_above_1_mg_stays_blocked_for_cyanocobalamin_whatever_the_indication():
+    found = problems("2 mg", product=CYANO, indication=Indication.TOBACCO_AMBLYOPIA)
+    assert ("dose", "above_max_single_dose", Severity.BLOCK) in codes(found)
+
+
+def test_intravenous_is_blocked_on_the_route_field():
+    found = problems("1 mg", route=Route.IV)
+    assert ("route", "intravenous", Severity.BLOCK) in codes(found)
+    assert blocking(found, {"intravenous": "please"}) != []
+
+
+def test_a_volume_above_1_ml_warns():
+    weak = ProductFacts("weak", "hydroxocobalamin", 500, frozenset({Route.IM}), False)
+    found = problems("1 mg", product=weak)
+    assert codes(found) == {("dose", "volume_above_limit", Severity.WARN)}
+    assert "2 mL" in found[0].message
+    assert blocking(found, {}) == []
+
+
+def test_a_route_outside_the_licence_needs_a_reason():
+    found = problems("1 mg", route=Route.SC)
+    assert codes(found) == {("route", "route_outside_licence", Severity.NEEDS_REASON)}
+    assert blocking(found, {"route_outside_licence": "  "}) != []
+    assert blocking(found, {"route_outside_licence": "Bleeding disorder: IM unsafe"}) == []
+
+
+def test_cyanocobalamin_is_blocked_with_cobalt_or_b12_sensitivity():
+    found = problems(
+        "1000 mcg", product=CYANO, patient=PatientFacts(cobalt_or_b12_sensitivity=True)
+    )
+    assert ("product", "cobalt_sensitivity", Severity.BLOCK) in codes(found)
+    assert problems("1 mg", patient=PatientFacts(cobalt_or_b12_sensitivity=True)) == []
+
+
+def test_cyanocobalamin_is_blocked_in_leber_optic_neuropathy():
+    found = problems("1000 mcg", product=CYANO, patient=PatientFacts(leber_optic_neuropathy=True))
+    assert ("product", "leber_optic_neuropathy", Severity.BLOCK) in codes(found)
+    assert problems("1 mg", patient=PatientFacts(leber_optic_neuropathy=True)) == []
+
+
+def test_a_dose_below_the_usual_minimum_warns_when_the_clinic_sets_one():
+    limits = DoseLimits(usual_min_mcg={HYDROXO.code: 250})
+    found = problems("100 mcg", limits=limits)
+    assert codes(found) == {("dose", "below_usual_dose", Severity.WARN)}
+
+
+def test_limits_are_the_clinics_to_change():
+    strict = DoseLimits(max_single_mcg=500)
+    assert ("dose", "above_max_single_dose", Severity.BLOCK) in codes(
+        problems("1 mg", limits=strict)
+    )
+
+
+def test_parsed_dose_displays_in_the_unit_chosen():
+    assert ParsedDose(mcg=1000, unit="mg", amount=Decimal("1.0")).display == "1 mg"

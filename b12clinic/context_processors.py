@@ -17,17 +17,18 @@ class NavItem:
 # Later issues add their pages here; an entry shows only to the roles that may open it.
 NAV_ITEMS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Dashboard", "dashboard", frozenset({CLINICIAN})),
+    ("Patients", "plans:patient_list", frozenset({CLINICIAN, NURSE})),
     ("Today", "plans:today", frozenset({CLINICIAN, NURSE})),
     ("My schedule", "plans:me", frozenset({PATIENT})),
     ("Administration", "admin:index", frozenset({CLINIC_ADMIN})),
 )
 
 
-def navigation(request: HttpRequest) -> dict[str, list[NavItem]]:
+def navigation(request: HttpRequest) -> dict[str, object]:
     roles = user_roles(request.user) if hasattr(request, "user") else frozenset()
     items = [
         NavItem(label=label, url=reverse(name), roles=allowed)
         for label, name, allowed in NAV_ITEMS
         if roles & allowed
     ]
-    return {"nav_items": items}
+    return {"nav_items": items, "user_roles": roles}

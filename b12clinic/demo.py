@@ -1,11 +1,17 @@
 """Demo data for `make run`: one clinic and a user per role. Running it again changes nothing."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.utils import timezone
 
-from plans.models import Clinic
+from plans import dosing
+from plans.materialise import doses_extend, doses_reconcile
+from plans.models import Clinic, Dose, DoseStatus, Patient, Product
+from plans.regimens import REGIMENS
+from plans.services import Prescription, patient_create, plan_create
 
 from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 
@@ -34,6 +40,136 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 class DemoSummary:
     clinic: Clinic
     created: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    record_number: str
+    given_name: str
+    family_name: str
+    born: date
+    sex: str
+    regimen: str
+    cause: str
+    started_days_ago: int
+    given_until_days_ago: int | None  # doses due up to this many days ago were given
+    user: str | None = None
+    cobalt_sensitivity: bool = False
+    allergies: str = ""
+
+
+DEMO_PATIENTS: tuple[DemoPatient, ...] = (
+    # New: starts today.
+    DemoPatient(
+        "RV-1001",
+        "Margaret",
+        "Hughes",
+        date(1958, 3, 14),
+        "female",
+        "uk_standard",
+        "pernicious_anaemia",
+        0,
+        None,
+        user="patient",
+    ),
+    # Mid-loading: a week in.
+    DemoPatient(
+        "RV-1002", "Daniel", "Price", date(1979, 9, 2), "male", "uk_standard", "dietary", 7, 1
+    ),
+    # Neurological loading, review due today.
+    DemoPatient(
+        "RV-1003",
+        "Priya",
+        "Shah",
+        date(1966, 11, 20),
+        "female",
+        "uk_neurological",
+        "pernicious_anaemia",
+        21,
+        1,
+    ),
+    # Long-term maintenance after a gastrectomy.
+    DemoPatient(
+        "RV-1004",
+        "George",
+        "Mills",
+        date(1949, 6, 8),
+        "male",
+        "uk_prophylaxis",
+        "malabsorption",
+        400,
+        20,
+    ),
+    # Cobalt allergy: hydroxocobalamin only.
+    DemoPatient(
+        "RV-1005",
+        "Aisha",
+        "Bello",
+        date(1985, 1, 30),
+        "female",
+        "uk_standard",
+        "medication",
+        14,
+        2,
+        cobalt_sensitivity=True,
+        allergies="Cobalt (contact dermatitis)",
+    ),
+)
+
+
+def _seed_patient(demo: DemoPatient, clinic: Clinic, clinician: User, today: date) -> None:
+    if Patient.objects.filter(clinic=clinic, record_number=demo.record_number).exists():
+        return
+    patient = patient_create(
+        clinic=clinic,
+        by=clinician,
+        today=today,
+        record_number=demo.record_number,
+        given_name=demo.given_name,
+        family_name=demo.family_name,
+        date_of_birth=demo.born,
+        sex=demo.sex,
+        email=f"{demo.given_name.lower()}.{demo.family_name.lower()}@example.org",
+        reminder_email=True,
+        cobalt_or_b12_sensitivity=demo.cobalt_sensitivity,
+        allergies=demo.allergies,
+    )
+    if demo.user:
+        patient.user = User.objects.get(username=demo.user)
+        patient.save(update_fields=["user"])
+    regimen = REGIMENS[demo.regimen]
+    product = Product.objects.get(code=regimen.product)
+    start = today - timedelta(days=demo.started_days_ago)
+    prescription = Prescription(
+        regimen=regimen.code,
+        product=product,
+        dose=dosing.parse_dose(regimen.dose_text, strength_mcg_per_ml=product.strength_mcg_per_ml),
+        route=dosing.Route(regimen.route),
+        cause=demo.cause,
+        neurological=regimen.neurological,
+        start_date=start,
+        review_date=regimen.review_date(start) and max(regimen.review_date(start), today),
+        phases=regimen.phases,
+    )
+    # Prescribed on its start date, as it really was.
+    plan = plan_create(
+        patient=patient, prescriber=clinician, prescription=prescription, today=start
+    )
+    if demo.given_until_days_ago is not None:
+        # Until the administration record exists (the nurse's day list), past doses are
+        # marked given on their due date.
+        cutoff = today - timedelta(days=demo.given_until_days_ago)
+        while True:
+            dose = (
+                plan.doses.filter(status=DoseStatus.DUE, due_date__lte=cutoff)
+                .order_by("due_date")
+                .first()
+            )
+            if dose is None:
+                break
+            Dose.objects.filter(pk=dose.pk).update(status=DoseStatus.GIVEN, given_on=dose.due_date)
+            doses_reconcile(plan=plan, today=dose.due_date, cancel_reason="Re-planned after a dose")
+    doses_extend(plan_ids=[plan.id], today=today)
 
 
 @transaction.atomic
@@ -70,4 +206,8 @@ def demo_seed() -> DemoSummary:
         user.groups.add(group)
         if demo.staff_of_clinic:
             clinic.staff.add(user)
+    clinician = User.objects.get(username="clinician")
+    today = timezone.localdate(timezone=clinic.zone)
+    for patient in DEMO_PATIENTS:
+        _seed_patient(patient, clinic, clinician, today)
     return DemoSummary(clinic=clinic, created=tuple(created))

@@ -93,6 +93,13 @@ def _check_patient(patient: Patient, today: date) -> None:
         errors.setdefault("email", []).append("Email reminders need an email address.")
     if patient.reminder_sms and not patient.phone:
         errors.setdefault("phone", []).append("Text message reminders need a phone number.")
+    duplicate = Patient.objects.filter(
+        clinic_id=patient.clinic_id, record_number=patient.record_number
+    ).exclude(pk=patient.pk)
+    if patient.record_number and duplicate.exists():
+        errors.setdefault("record_number", []).append(
+            "Another patient of this clinic already has this record number."
+        )
     if errors:
         raise ValidationError(errors)
     patient.full_clean()
@@ -104,7 +111,13 @@ def patient_create(*, clinic: Clinic, by: AbstractBaseUser, today: date, **value
         raise ValidationError({"clinic": "You can only add patients to your own clinic."})
     patient = Patient(clinic=clinic, created_by=by, **_only(values, PATIENT_FIELDS))
     _check_patient(patient, today)
-    patient.save()
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:  # another request took the record number meanwhile
+        raise ValidationError(
+            {"record_number": "Another patient of this clinic already has this record number."}
+        ) from exc
     return patient
 
 

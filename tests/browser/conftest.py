@@ -4,6 +4,7 @@ Without Chromium the browser tests are skipped with the install command, except 
 missing browser fails the run.
 """
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -21,6 +22,11 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+]
+DATA_MIGRATIONS = [
+    ("b12clinic.migrations.0001_role_groups", "create_role_groups"),
+    ("plans.migrations.0003_seed_products", "seed_products"),
+    ("b12clinic.migrations.0002_plans_permissions", "grant"),
 ]
 INSTALL_HINT = "Chromium is not installed: `sudo apt-get install chromium` runs browser tests."
 
@@ -47,6 +53,16 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(transactional_db: None) -> None:
+    """Live-server tests flush the database after each test, taking with it what the data
+    migrations put there; put it back by running those migrations' own functions."""
+    from django.apps import apps
+
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture

@@ -1,0 +1,280 @@
+"""Forms validate and convert; the services in plans.services do the saving."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import formset_factory
+
+from . import dosing, schedule
+from .models import Cause, Clinic, Indication, Patient, Product
+from .regimens import CUSTOM, REGIMEN_CHOICES, REGIMENS, Regimen
+from .services import PATIENT_FIELDS, Prescription
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+WEEKDAY_CHOICES = [(str(i), name) for i, name in enumerate(schedule.WEEKDAY_NAMES)]
+PHASE_ROWS = 4
+
+
+class PatientForm(forms.ModelForm):
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+
+    class Meta:
+        model = Patient
+        fields = PATIENT_FIELDS
+        widgets = {
+            "date_of_birth": DATE,
+            "allergies": forms.Textarea(attrs={"rows": 2}),
+            "other_conditions": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, clinics: Iterable[Clinic], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clinics = list(clinics)
+        self.fields["clinic"].queryset = Clinic.objects.filter(pk__in=[c.pk for c in self.clinics])
+        if self.instance.pk or len(self.clinics) == 1:
+            del self.fields["clinic"]
+
+    def chosen_clinic(self) -> Clinic | None:
+        if "clinic" in self.fields:
+            return self.cleaned_data.get("clinic")
+        return self.clinics[0] if self.clinics else None
+
+    def validate_unique(self) -> None:
+        # The service checks uniqueness (with the clinic it is given) inside its transaction.
+        pass
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in PATIENT_FIELDS}
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Name, record number or date of birth (YYYY-MM-DD)"}
+        ),
+    )
+
+
+class PrescriptionForm(forms.Form):
+    regimen = forms.ChoiceField(choices=REGIMEN_CHOICES, initial="uk_standard")
+    product = forms.ModelChoiceField(queryset=Product.objects.filter(active=True), empty_label=None)
+    dose = forms.CharField(max_length=30, help_text="Number and unit, e.g. 1 mg, 1000 mcg or 1 mL.")
+    dose_reason = forms.CharField(
+        label="Reason for a dose above the usual maximum",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    route = forms.ChoiceField(choices=[(r.value, dosing.ROUTE_LABELS[r]) for r in dosing.Route])
+    route_reason = forms.CharField(
+        label="Reason for a route outside the product licence",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    indication = forms.ChoiceField(choices=Indication.choices, initial=Indication.DEFICIENCY)
+    cause = forms.ChoiceField(choices=Cause.choices, initial=Cause.UNKNOWN)
+    neurological = forms.BooleanField(label="Neurological involvement", required=False)
+    start_date = forms.DateField(widget=DATE)
+    review_date = forms.DateField(widget=DATE, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        product: Product | None = cleaned.get("product")
+        text = cleaned.get("dose")
+        if text:
+            try:
+                cleaned["parsed_dose"] = dosing.parse_dose(
+                    text, strength_mcg_per_ml=product.strength_mcg_per_ml if product else None
+                )
+            except dosing.DoseParseError as exc:
+                self.add_error("dose", exc.message)
+        return cleaned
+
+
+class AmendForm(PrescriptionForm):
+    reason = forms.CharField(
+        label="Reason for the change", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+
+
+class PhaseForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[("", "—")] + [(k.value, k.value.capitalize()) for k in schedule.PhaseKind],
+        required=False,
+    )
+    unit = forms.ChoiceField(
+        label="Interval",
+        choices=[
+            (schedule.IntervalUnit.DAYS.value, "every N days"),
+            (schedule.IntervalUnit.WEEKDAYS.value, "on chosen weekdays"),
+            (schedule.IntervalUnit.WEEKS.value, "every N weeks"),
+            (schedule.IntervalUnit.MONTHS.value, "every N months"),
+        ],
+        required=False,
+    )
+    every = forms.IntegerField(label="N", min_value=1, max_value=60, required=False)
+    weekdays = forms.MultipleChoiceField(
+        choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    end_rule = forms.ChoiceField(
+        label="Ends",
+        choices=[
+            (schedule.EndRule.AFTER_DOSES.value, "after N doses"),
+            (schedule.EndRule.ON_DATE.value, "on a date"),
+            (schedule.EndRule.AT_REVIEW.value, "at clinician review"),
+            (schedule.EndRule.NEVER.value, "never (for life)"),
+        ],
+        required=False,
+    )
+    doses = forms.IntegerField(label="Doses", min_value=1, max_value=200, required=False)
+    end_date = forms.DateField(label="End date", widget=DATE, required=False)
+    min_interval_days = forms.IntegerField(
+        label="Min. gap (days)", min_value=1, max_value=400, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("kind"):
+            return cleaned
+        for name in ("unit", "end_rule"):
+            if not cleaned.get(name):
+                self.add_error(name, "Choose one.")
+        unit = cleaned.get("unit")
+        if unit and unit != schedule.IntervalUnit.WEEKDAYS and not cleaned.get("every"):
+            self.add_error("every", "Give the interval.")
+        if cleaned.get("end_rule") == schedule.EndRule.AFTER_DOSES and not cleaned.get("doses"):
+            self.add_error("doses", "Give the number of doses.")
+        if cleaned.get("end_rule") == schedule.EndRule.ON_DATE and not cleaned.get("end_date"):
+            self.add_error("end_date", "Give the end date.")
+        return cleaned
+
+    def rule(self, *, start_on: date | None = None) -> schedule.PhaseRule | None:
+        data = self.cleaned_data
+        if not data.get("kind"):
+            return None
+        end = schedule.EndRule(data["end_rule"])
+        return schedule.PhaseRule(
+            kind=schedule.PhaseKind(data["kind"]),
+            unit=schedule.IntervalUnit(data["unit"]),
+            every=data.get("every") or 1,
+            weekdays=frozenset(int(d) for d in data.get("weekdays") or ()),
+            end=end,
+            doses=data.get("doses") if end is schedule.EndRule.AFTER_DOSES else None,
+            end_date=data.get("end_date") if end is not schedule.EndRule.AFTER_DOSES else None,
+            start_on=start_on,
+            min_interval_days=data.get("min_interval_days"),
+        )
+
+
+PhaseFormSet = formset_factory(PhaseForm, extra=0, max_num=PHASE_ROWS, absolute_max=PHASE_ROWS)
+
+
+def phase_initial(rules: Iterable[schedule.PhaseRule]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {
+            "kind": rule.kind.value,
+            "unit": rule.unit.value,
+            "every": rule.every,
+            "weekdays": [str(d) for d in sorted(rule.weekdays)],
+            "end_rule": rule.end.value,
+            "doses": rule.doses,
+            "end_date": rule.end_date,
+            "min_interval_days": rule.min_interval,
+        }
+        for rule in rules
+    ]
+    return rows + [{} for _ in range(PHASE_ROWS - len(rows))]
+
+
+def regimen_initial(regimen: Regimen, *, start: date) -> dict[str, Any]:
+    product = Product.objects.filter(code=regimen.product).first()
+    return {
+        "regimen": regimen.code,
+        "product": product.pk if product else None,
+        "dose": regimen.dose_text,
+        "route": regimen.route,
+        "neurological": regimen.neurological,
+        "start_date": start,
+        "review_date": regimen.review_date(start),
+    }
+
+
+def regimen_for(code: str | None) -> Regimen | None:
+    return REGIMENS.get(code or "") if code != CUSTOM else None
+
+
+def prescription_from_forms(
+    form: PrescriptionForm,
+    phases: Any,
+    *,
+    start_on: dict[int, date | None] | None = None,
+) -> Prescription:
+    """Both forms must be valid. Raises ValidationError for a plan with no phases."""
+    data = form.cleaned_data
+    rules = []
+    for index, phase_form in enumerate(phases.forms):
+        rule = phase_form.rule(start_on=(start_on or {}).get(index))
+        if rule is not None:
+            rules.append(rule)
+    if not rules:
+        raise ValidationError({"phases": "Add at least one phase."})
+    reasons = {
+        "above_max_single_dose": data.get("dose_reason", ""),
+        "route_outside_licence": data.get("route_reason", ""),
+    }
+    return Prescription(
+        regimen=data["regimen"],
+        product=data["product"],
+        dose=data["parsed_dose"],
+        route=dosing.Route(data["route"]),
+        cause=data["cause"],
+        neurological=data["neurological"],
+        indication=dosing.Indication(data["indication"]),
+        start_date=data["start_date"],
+        review_date=data.get("review_date"),
+        phases=tuple(rules),
+        reasons={code: reason for code, reason in reasons.items() if reason.strip()},
+    )
+
+
+def apply_errors(error: ValidationError, form: forms.Form, phases: Any = None) -> None:
+    """Put a service's ValidationError on the fields it names, phase rows included."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    filled = [
+        row for row in (phases.forms if phases is not None else []) if row.cleaned_data.get("kind")
+    ]
+    for name, messages in error.message_dict.items():
+        if name.startswith("phases.") and filled:
+            _, index, field = name.split(".")
+            field = {"end": "end_rule"}.get(field, field)
+            row = filled[int(index)] if int(index) < len(filled) else None
+            if row is not None and field in row.fields:
+                for message in messages:
+                    row.add_error(field, message)
+                continue
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+class StopForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("stopped", "Stop the plan"), ("completed", "Treatment completed")],
+        widget=forms.RadioSelect,
+        initial="stopped",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
+
+class EndLoadingForm(forms.Form):
+    maintenance_start = forms.DateField(label="Start maintenance on", widget=DATE)
+    next_review = forms.DateField(label="Next review", widget=DATE, required=False)

@@ -1,0 +1,291 @@
+"""The clinician's patient and plan pages through the test client, at their literal URLs."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from plans.models import Dose, DoseStatus, Patient, Plan
+from plans.services import plan_create
+from tests.plans.conftest import prescription
+
+pytestmark = pytest.mark.django_db
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def make_patients(clinic, clinician, count: int, prefix: str = "P") -> None:
+    for index in range(count):
+        patient = Patient.objects.create(
+            clinic=clinic,
+            record_number=f"{prefix}{index:04}",
+            given_name=f"Given{index}",
+            family_name=f"Family{index}",
+            date_of_birth=date(1970, 1, 1) + timedelta(days=index),
+        )
+        if index % 2 == 0:
+            plan_create(
+                patient=patient,
+                prescriber=clinician,
+                prescription=prescription(start=today()),
+                today=today(),
+            )
+
+
+def patient_form(**changes) -> dict:
+    data = {
+        "record_number": "NEW-1",
+        "given_name": "Iris",
+        "family_name": "Novak",
+        "date_of_birth": "1975-05-17",
+        "sex": "female",
+        "email": "iris@example.org",
+        "phone": "+44 1632 960000",
+    }
+    data.update(changes)
+    return data
+
+
+def prescribe_form(**changes) -> dict:
+    data = {
+        "regimen": "uk_standard",
+        "product": "",
+        "dose": "1 mg",
+        "route": "IM",
+        "indication": "deficiency",
+        "cause": "pernicious_anaemia",
+        "start_date": today().isoformat(),
+        "review_date": "",
+        "phases-TOTAL_FORMS": "2",
+        "phases-INITIAL_FORMS": "0",
+        "phases-0-kind": "loading",
+        "phases-0-unit": "weekdays",
+        "phases-0-every": "1",
+        "phases-0-weekdays": ["0", "2", "4"],
+        "phases-0-end_rule": "after_doses",
+        "phases-0-doses": "6",
+        "phases-1-kind": "maintenance",
+        "phases-1-unit": "months",
+        "phases-1-every": "3",
+        "phases-1-end_rule": "never",
+        "action": "save",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_patient_list_runs_a_constant_number_of_queries(client, clinic, clinician, rows):
+    make_patients(clinic, clinician, rows)
+    client.force_login(clinician)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/patients/")
+    assert response.status_code == 200
+    # session, user, roles, count, page of patients with their next dose and plan
+    assert len(queries) == 5, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_patient_list_searches_by_name_record_number_and_birth_date(client, clinic, clinician):
+    make_patients(clinic, clinician, 3)
+    client.force_login(clinician)
+    assert "Given1" in client.get("/patients/?q=family1").content.decode()
+    by_number = client.get("/patients/?q=P0002").content.decode()
+    assert "Given2" in by_number and "Given1" not in by_number
+    assert "Given0" in client.get("/patients/?q=1970-01-01").content.decode()
+    assert "No patient matches" in client.get("/patients/?q=zzz").content.decode()
+
+
+def test_patient_list_paginates(client, clinic, clinician):
+    make_patients(clinic, clinician, 30)
+    client.force_login(clinician)
+    assert "Page 1 of 2" in client.get("/patients/").content.decode()
+    assert len(client.get("/patients/?page=2").context["page"].object_list) == 5
+
+
+def test_nurse_reads_patients_but_cannot_create_or_prescribe(client, nurse, patient):
+    client.force_login(nurse)
+    assert client.get("/patients/").status_code == 200
+    assert client.get(f"/patients/{patient.pk}/").status_code == 200
+    assert client.get("/patients/new/").status_code == 403
+    assert client.get(f"/patients/{patient.pk}/plans/new/").status_code == 403
+
+
+def test_another_clinics_patient_is_not_found(client, outsider, patient):
+    client.force_login(outsider)
+    assert client.get(f"/patients/{patient.pk}/").status_code == 404
+    assert client.get(f"/patients/{patient.pk}/plans/new/").status_code == 404
+    assert patient.family_name not in client.get("/patients/").content.decode()
+
+
+def test_clinician_creates_a_patient(client, clinician):
+    client.force_login(clinician)
+    response = client.post("/patients/new/", patient_form())
+    patient = Patient.objects.get(record_number="NEW-1")
+    assert response["Location"] == f"/patients/{patient.pk}/"
+    assert patient.created_by == clinician
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth", "in the future"),
+        ({"email": "not-an-email"}, "email", "valid email"),
+        ({"phone": "call me"}, "phone", "phone number"),
+        ({"given_name": ""}, "given_name", "required"),
+        ({"reminder_sms": "on", "phone": ""}, "phone", "need a phone number"),
+    ],
+)
+def test_bad_patient_input_is_shown_on_its_field(client, clinician, changes, field, message):
+    client.force_login(clinician)
+    response = client.post("/patients/new/", patient_form(**changes))
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not Patient.objects.exists()
+
+
+def test_duplicate_record_number_in_the_clinic_is_refused(client, clinician, patient):
+    client.force_login(clinician)
+    response = client.post("/patients/new/", patient_form(record_number=patient.record_number))
+    assert response.status_code == 200
+    assert "already has this record number" in " ".join(
+        response.context["form"].errors["record_number"]
+    )
+    assert Patient.objects.count() == 1
+
+
+def test_prescribe_page_prefills_the_chosen_template(client, clinician, patient):
+    client.force_login(clinician)
+    response = client.get(f"/patients/{patient.pk}/plans/new/?regimen=uk_neurological")
+    form = response.context["form"]
+    phases = response.context["phases"]
+    assert form.initial["dose"] == "1 mg"
+    assert form.initial["neurological"] is True
+    assert phases.forms[0].initial["end_rule"] == "at_review"
+    assert phases.forms[1].initial["every"] == 2
+
+
+def test_preview_shows_dates_and_saves_nothing(client, clinician, patient, hydroxo):
+    client.force_login(clinician)
+    response = client.post(
+        f"/patients/{patient.pk}/plans/new/", prescribe_form(product=hydroxo.pk, action="preview")
+    )
+    assert response.status_code == 200
+    assert len(response.context["preview"]) == 10
+    assert not Plan.objects.exists()
+
+
+def test_saving_a_plan_schedules_its_doses(client, clinician, patient, hydroxo):
+    client.force_login(clinician)
+    response = client.post(f"/patients/{patient.pk}/plans/new/", prescribe_form(product=hydroxo.pk))
+    plan = Plan.objects.get()
+    assert response["Location"] == f"/plans/{plan.pk}/"
+    assert plan.doses.filter(phase__kind="loading").count() == 6
+    page = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert "3 times a week (Mon/Wed/Fri) for 6 doses" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"dose": "1000 mg"}, "dose", "probable unit error"),
+        ({"dose": "1000"}, "dose", "Give a unit"),
+        ({"dose": "1 spoon"}, "dose", "Unknown unit"),
+        ({"route": "IV"}, "route", "intravenously"),
+        ({"route": "SC"}, "route_reason", "Give the reason"),
+        ({"phases-0-every": "0", "phases-0-unit": "days"}, None, "Ensure this value"),
+        ({"start_date": "2001-01-01"}, "start_date", "more than 31 days ago"),
+    ],
+)
+def test_bad_prescriptions_show_the_message_on_the_field_and_save_nothing(
+    client, clinician, patient, hydroxo, changes, field, message
+):
+    client.force_login(clinician)
+    response = client.post(
+        f"/patients/{patient.pk}/plans/new/", prescribe_form(product=hydroxo.pk, **changes)
+    )
+    assert response.status_code == 200
+    if field is None:
+        errors = " ".join(str(e) for e in response.context["phases"].errors)
+    else:
+        errors = " ".join(response.context["form"].errors.get(field, []))
+    assert message in errors
+    assert not Plan.objects.exists()
+    assert not Dose.objects.exists()
+
+
+def test_maintenance_before_loading_is_refused_on_the_phase_row(
+    client, clinician, patient, hydroxo
+):
+    client.force_login(clinician)
+    data = prescribe_form(product=hydroxo.pk)
+    data.update({"phases-0-kind": "maintenance", "phases-1-kind": "loading"})
+    data["phases-0-end_rule"] = "after_doses"
+    response = client.post(f"/patients/{patient.pk}/plans/new/", data)
+    assert "cannot come after maintenance" in str(response.context["phases"].forms[1].errors)
+    assert not Plan.objects.exists()
+
+
+def test_amend_creates_a_version_and_keeps_the_old_one_in_history(
+    client, clinician, patient, hydroxo
+):
+    client.force_login(clinician)
+    client.post(f"/patients/{patient.pk}/plans/new/", prescribe_form(product=hydroxo.pk))
+    plan = Plan.objects.get()
+    data = prescribe_form(product=hydroxo.pk, dose="500 mcg", reason="Weight-adjusted")
+    data["phases-1-every"] = "2"
+    response = client.post(f"/plans/{plan.pk}/amend/", data)
+    assert response.status_code == 302
+    page = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert "Version 2" in page and "Version 1" in page
+    assert "Weight-adjusted" in page
+    assert "every 2 months" in page and "every 3 months" in page
+
+
+def test_stop_needs_a_reason_and_cancels_future_doses(client, clinician, patient, hydroxo):
+    client.force_login(clinician)
+    client.post(f"/patients/{patient.pk}/plans/new/", prescribe_form(product=hydroxo.pk))
+    plan = Plan.objects.get()
+    response = client.post(f"/plans/{plan.pk}/stop/", {"outcome": "stopped", "reason": ""})
+    assert "required" in str(response.context["form"].errors["reason"])
+    client.post(f"/plans/{plan.pk}/stop/", {"outcome": "stopped", "reason": "Side effects"})
+    plan.refresh_from_db()
+    assert plan.status == "stopped"
+    assert not plan.doses.filter(status=DoseStatus.DUE).exists()
+
+
+def test_nurse_cannot_amend_or_stop(client, nurse, clinician, patient):
+    plan = plan_create(
+        patient=patient,
+        prescriber=clinician,
+        prescription=prescription(start=today()),
+        today=today(),
+    )
+    client.force_login(nurse)
+    assert client.get(f"/plans/{plan.pk}/").status_code == 200
+    assert client.get(f"/plans/{plan.pk}/amend/").status_code == 403
+    assert client.post(f"/plans/{plan.pk}/stop/", {"reason": "x"}).status_code == 403
+
+
+def test_end_loading_page_for_neurological_plan(client, clinician, patient):
+    plan = plan_create(
+        patient=patient,
+        prescriber=clinician,
+        prescription=prescription("uk_neurological", start=today()),
+        today=today(),
+    )
+    client.force_login(clinician)
+    page = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert "alternate days until review" in page
+    assert "End loading, start maintenance" in page
+    start = today() + timedelta(days=60)
+    response = client.post(
+        f"/plans/{plan.pk}/end-loading/", {"maintenance_start": start.isoformat()}
+    )
+    assert response.status_code == 302
+    assert plan.doses.filter(status=DoseStatus.DUE, phase__kind="maintenance").exists()
+    past = client.post(f"/plans/{plan.pk}/end-loading/", {"maintenance_start": today().isoformat()})
+    assert past.status_code == 200

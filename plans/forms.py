@@ -139,6 +139,17 @@ class PhaseForm(forms.Form):
         label="Min. gap (days)", min_value=1, max_value=400, required=False
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Rendered as a table row under column headings: the label becomes the aria-label.
+        for name, field in self.fields.items():
+            if name == "weekdays":
+                continue
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.update(
+                {"class": f"{css} form-control-sm", "aria-label": field.label}
+            )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if not cleaned.get("kind"):

@@ -209,14 +209,27 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             "patient": plan.patient,
             "current": current,
             "versions": versions,
-            "timeline": selectors.plan_timeline(
-                plan=plan, today=today, include_cancelled=request.GET.get("all") == "1"
-            ),
-            "show_all": request.GET.get("all") == "1",
+            **_timeline_context(request, plan, today),
             "awaiting_review": awaiting_review,
             "today": today,
         },
     )
+
+
+UPCOMING_SHOWN = 12
+
+
+def _timeline_context(request: HttpRequest, plan: Plan, today: date) -> dict[str, Any]:
+    """Every past dose, and the next dozen unless the whole horizon is asked for."""
+    show_all = request.GET.get("all") == "1"
+    rows = selectors.plan_timeline(plan=plan, today=today, include_cancelled=show_all)
+    upcoming = [i for i, row in enumerate(rows) if row.dose.due_date >= today]
+    hidden = 0
+    if not show_all and len(upcoming) > UPCOMING_SHOWN:
+        cut = upcoming[UPCOMING_SHOWN]
+        hidden = len(rows) - cut
+        rows = rows[:cut]
+    return {"timeline": rows, "show_all": show_all, "hidden_upcoming": hidden}
 
 
 @clinician_required

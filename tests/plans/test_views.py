@@ -289,3 +289,18 @@ def test_end_loading_page_for_neurological_plan(client, clinician, patient):
     assert plan.doses.filter(status=DoseStatus.DUE, phase__kind="maintenance").exists()
     past = client.post(f"/plans/{plan.pk}/end-loading/", {"maintenance_start": today().isoformat()})
     assert past.status_code == 200
+
+
+def test_plan_page_shows_the_next_dozen_doses_and_offers_the_rest(client, clinician, patient):
+    plan = plan_create(
+        patient=patient,
+        prescriber=clinician,
+        prescription=prescription("uk_neurological", start=today()),
+        today=today(),
+    )
+    client.force_login(clinician)
+    response = client.get(f"/plans/{plan.pk}/")
+    assert len(response.context["timeline"]) == 12
+    assert response.context["hidden_upcoming"] == plan.doses.count() - 12
+    assert "later doses scheduled" in response.content.decode()
+    assert len(client.get(f"/plans/{plan.pk}/?all=1").context["timeline"]) == plan.doses.count()

@@ -9,16 +9,18 @@ Two modes, both idempotent:
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import schedule
+from .ids import ordered_uuid
 from .models import Dose, DoseStatus, Phase, Plan, PlanStatus
 
 DONE = (DoseStatus.GIVEN, DoseStatus.NOT_GIVEN)
@@ -43,17 +45,19 @@ class Horizon:
         return self.today + timedelta(days=self.days)
 
 
+_OUTCOME = {
+    DoseStatus.GIVEN: schedule.DoseOutcome.GIVEN,
+    DoseStatus.NOT_GIVEN: schedule.DoseOutcome.NOT_GIVEN,
+    DoseStatus.DUE: schedule.DoseOutcome.PENDING,
+}
+
+
 def _past(doses: Iterable[Dose], order_of_phase: dict[int, int]) -> list[schedule.PastDose]:
-    outcome = {
-        DoseStatus.GIVEN: schedule.DoseOutcome.GIVEN,
-        DoseStatus.NOT_GIVEN: schedule.DoseOutcome.NOT_GIVEN,
-        DoseStatus.DUE: schedule.DoseOutcome.PENDING,
-    }
     past = [
         schedule.PastDose(
             phase_index=order_of_phase[dose.phase_id],
             due=dose.due_date,
-            outcome=outcome[DoseStatus(dose.status)],
+            outcome=_OUTCOME[dose.status],
             given_on=dose.given_on,
         )
         for dose in doses
@@ -106,32 +110,58 @@ def _extend_chunk(plan_ids: Sequence[object], horizon: Horizon) -> int:
         "version_id", "order"
     ):
         phases_by_version[phase.version_id].append(phase)
-    doses_by_plan: dict[object, list[Dose]] = defaultdict(list)
-    order_of_phase: dict[int, int] = {}
-    for dose in (
-        Dose.objects.filter(plan_id__in=plan_ids)
+    # Plain tuples, not model instances: this reads every dose of every plan in the chunk.
+    # A range on the sorted ids walks the (plan, due date) index once; a long IN list made
+    # PostgreSQL scan the whole table for every chunk.
+    past_by_plan: dict[object, list[schedule.PastDose]] = defaultdict(list)
+    for plan_id, order, due, status, given_on in (
+        Dose.objects.filter(plan_id__gte=min(plan_ids), plan_id__lte=max(plan_ids))
         .exclude(status=DoseStatus.CANCELLED)
-        .select_related("phase")
-        .only("plan_id", "phase_id", "phase__order", "due_date", "status", "given_on")
+        .values_list("plan_id", "phase__order", "due_date", "status", "given_on")
     ):
-        doses_by_plan[dose.plan_id].append(dose)
-        order_of_phase[dose.phase_id] = dose.phase.order
+        past_by_plan[plan_id].append(
+            schedule.PastDose(
+                phase_index=order, due=due, outcome=_OUTCOME[status], given_on=given_on
+            )
+        )
 
-    new: list[Dose] = []
+    rows: list[tuple[object, int, int, date]] = []
     for plan in plans:
         phases = phases_by_version[plan.current_id]
-        past = _past(doses_by_plan[plan.id], order_of_phase)
-        for due in _build(plan, phases, past, horizon):
-            new.append(
-                Dose(
-                    plan=plan,
-                    phase=phases[due.phase_index],
-                    sequence=due.sequence,
-                    due_date=due.due,
-                )
-            )
-    Dose.objects.bulk_create(new, batch_size=5000)
-    return len(new)
+        past = sorted(past_by_plan[plan.id], key=lambda dose: (dose.anchor, dose.phase_index))
+        rows.extend(
+            (plan.id, phases[due.phase_index].id, due.sequence, due.due)
+            for due in _build(plan, phases, past, horizon)
+        )
+    _insert_doses(rows)
+    return len(rows)
+
+
+def _insert_doses(rows: Sequence[tuple[object, int, int, date]]) -> None:
+    """Insert (plan, phase, sequence, due date) rows as due doses, in bulk."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Dose.objects.bulk_create(
+            (Dose(plan_id=p, phase_id=ph, sequence=n, due_date=d) for p, ph, n, d in rows),
+            batch_size=2000,
+        )
+        return
+    # COPY is several times faster than INSERT for the daily extension of every plan; the
+    # table's constraints still apply to every row.
+    now = timezone.now().isoformat()
+    buffer = io.StringIO()
+    for plan_id, phase_id, sequence, due in rows:
+        buffer.write(
+            f"{ordered_uuid()}\t{plan_id}\t{phase_id}\t{sequence}\t{due.isoformat()}\tdue\t\\N\t\t{now}\t{now}\n"
+        )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            f"COPY {Dose._meta.db_table} (id, plan_id, phase_id, sequence, due_date, status, "
+            "given_on, cancelled_reason, created_at, updated_at) FROM STDIN",
+            buffer,
+        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from . import dosing, schedule
+from .ids import ordered_uuid
 from .regimens import REGIMEN_CHOICES
 
 WEEKDAY_DIGITS = RegexValidator(
@@ -392,7 +393,7 @@ class DoseStatus(models.TextChoices):
 class Dose(models.Model):
     """One scheduled injection. Materialised ahead for a rolling horizon."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=ordered_uuid, editable=False)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="doses")
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="scheduled_doses")
     sequence = models.PositiveSmallIntegerField()

@@ -104,3 +104,23 @@ def test_clinician_amends_and_stops_a_plan_and_sees_the_history(clinician_page):
     page.get_by_role("button", name="End plan").click()
     expect(page.get_by_text("Stopped on")).to_be_visible()
     expect(page.get_by_test_id("dose-timeline")).not_to_contain_text("due")
+
+
+def test_clinician_edits_a_patient_and_a_bad_birth_date_is_shown_on_its_field(clinician_page):
+    page = clinician_page
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="BELLO, Aisha").click()
+    page.get_by_role("link", name="Edit details").click()
+
+    page.get_by_label("Date of birth").fill("2999-01-01")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#id_date_of_birth").locator("xpath=..")).to_contain_text(
+        "The date of birth is in the future."
+    )
+
+    page.get_by_label("Date of birth").fill("1985-01-30")
+    page.get_by_label("Phone").fill("+44 1632 960123")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("The patient's details were saved.")).to_be_visible()
+    expect(page.get_by_text("+44 1632 960123")).to_be_visible()
+    expect(page.get_by_text("Cobalt/B12 sensitivity").first).to_be_visible()

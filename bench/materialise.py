@@ -98,20 +98,10 @@ def seed(count: int, today: date) -> None:
             patients.append(patient)
             plans.append(plan)
             versions.append(version)
-            for order, rule in enumerate(regimen.phases):
-                phases.append(
-                    Phase(
-                        version=version,
-                        order=order,
-                        kind=rule.kind.value,
-                        unit=rule.unit.value,
-                        every=rule.every,
-                        weekdays="".join(str(d) for d in sorted(rule.weekdays)),
-                        end_rule=rule.end.value,
-                        doses=rule.doses,
-                        min_interval_days=rule.min_interval,
-                    )
-                )
+            phases.extend(
+                Phase.from_rule(version=version, order=order, rule=rule)
+                for order, rule in enumerate(regimen.phases)
+            )
         Patient.objects.bulk_create(patients, batch_size=5000)
         Plan.objects.bulk_create(plans, batch_size=5000)
         PlanVersion.objects.bulk_create(versions, batch_size=5000)

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import uuid
 import zoneinfo
 from datetime import date
@@ -345,6 +347,22 @@ class Phase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.order + 1}: {self.describe()}"
+
+    @classmethod
+    def from_rule(cls, *, version: PlanVersion, order: int, rule: schedule.PhaseRule) -> Phase:
+        return cls(
+            version=version,
+            order=order,
+            kind=rule.kind.value,
+            unit=rule.unit.value,
+            every=rule.every,
+            weekdays="".join(str(d) for d in sorted(rule.weekdays)),
+            end_rule=rule.end.value,
+            doses=rule.doses,
+            end_date=rule.end_date,
+            start_on=rule.start_on,
+            min_interval_days=rule.min_interval,
+        )
 
     def rule(self) -> schedule.PhaseRule:
         return schedule.PhaseRule(

@@ -231,19 +231,7 @@ def _save_version(
     version.full_clean()
     version.save()
     phases = [
-        Phase(
-            version=version,
-            order=index,
-            kind=rule.kind.value,
-            unit=rule.unit.value,
-            every=rule.every,
-            weekdays="".join(str(d) for d in sorted(rule.weekdays)),
-            end_rule=rule.end.value,
-            doses=rule.doses,
-            end_date=rule.end_date,
-            start_on=rule.start_on,
-            min_interval_days=rule.min_interval,
-        )
+        Phase.from_rule(version=version, order=index, rule=rule)
         for index, rule in enumerate(prescription.phases)
     ]
     Phase.objects.bulk_create(phases)

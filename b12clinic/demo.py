@@ -1,22 +1,26 @@
 """Demo data for `make run`: one clinic and a user per role. Running it again changes nothing."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.services import alerts_raise_overdue
 from plans import dosing
-from plans.materialise import doses_extend, doses_reconcile
-from plans.models import Clinic, Dose, DoseStatus, Patient, Product
+from plans.materialise import doses_extend
+from plans.models import Clinic, DoseStatus, Patient, Plan, Product
+from plans.recording import dose_record_given
 from plans.regimens import REGIMENS
+from plans.selectors import dose_row
 from plans.services import Prescription, patient_create, plan_create
 
 from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 
 DEMO_PASSWORD = "b12demo"
 DEMO_CLINIC_NAME = "Riverside Health Centre (demo)"
+DEMO_BATCH = "HX4417B"
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
     DemoPatient(
         "RV-1002", "Daniel", "Price", date(1979, 9, 2), "male", "uk_standard", "dietary", 7, 1
     ),
-    # Neurological loading, review due today.
+    # Neurological loading on alternate days: a dose due today, review due today.
     DemoPatient(
         "RV-1003",
         "Priya",
@@ -85,10 +89,10 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
         "female",
         "uk_neurological",
         "pernicious_anaemia",
-        21,
+        20,
         1,
     ),
-    # Long-term maintenance after a gastrectomy.
+    # Long-term maintenance after a gastrectomy: the last dose is 11 days overdue.
     DemoPatient(
         "RV-1004",
         "George",
@@ -97,7 +101,7 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
         "male",
         "uk_prophylaxis",
         "malabsorption",
-        400,
+        375,
         20,
     ),
     # Cobalt allergy: hydroxocobalamin only.
@@ -113,6 +117,18 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
         2,
         cobalt_sensitivity=True,
         allergies="Cobalt (contact dermatitis)",
+    ),
+    # Pernicious anaemia, first maintenance dose missed: overdue past the alert limit.
+    DemoPatient(
+        "RV-1006",
+        "Edward",
+        "Clarke",
+        date(1952, 4, 17),
+        "male",
+        "uk_standard",
+        "pernicious_anaemia",
+        120,
+        30,
     ),
 )
 
@@ -156,20 +172,38 @@ def _seed_patient(demo: DemoPatient, clinic: Clinic, clinician: User, today: dat
         patient=patient, prescriber=clinician, prescription=prescription, today=start
     )
     if demo.given_until_days_ago is not None:
-        # Until the administration record exists (the nurse's day list), past doses are
-        # marked given on their due date.
-        cutoff = today - timedelta(days=demo.given_until_days_ago)
-        while True:
-            dose = (
-                plan.doses.filter(status=DoseStatus.DUE, due_date__lte=cutoff)
-                .order_by("due_date")
-                .first()
-            )
-            if dose is None:
-                break
-            Dose.objects.filter(pk=dose.pk).update(status=DoseStatus.GIVEN, given_on=dose.due_date)
-            doses_reconcile(plan=plan, today=dose.due_date, cancel_reason="Re-planned after a dose")
+        _give_past_doses(plan, until=today - timedelta(days=demo.given_until_days_ago))
     doses_extend(plan_ids=[plan.id], today=today)
+
+
+def _give_past_doses(plan: Plan, *, until: date) -> None:
+    """Record the doses due up to `until` as the demo nurse gave them, at 10:00 on the day,
+    rotating sites as the day list suggests."""
+    nurse = User.objects.get(username="nurse")
+    zone = plan.patient.clinic.zone
+    while True:
+        dose = (
+            plan.doses.filter(status=DoseStatus.DUE, due_date__lte=until)
+            .order_by("due_date")
+            .first()
+        )
+        if dose is None:
+            return
+        row = dose_row(dose=dose, day=dose.due_date)
+        assert row is not None
+        at = datetime.combine(dose.due_date, time(10, 0), tzinfo=zone)
+        dose_record_given(
+            dose=dose,
+            by=nurse,
+            given_at=at,
+            now=at,
+            site=row.suggested.site,
+            side=row.suggested.side,
+            batch=DEMO_BATCH,
+            expiry=dose.due_date + timedelta(days=365),
+            identity_confirmed=True,
+            allergies_checked=True,
+        )
 
 
 @transaction.atomic
@@ -178,6 +212,8 @@ def demo_seed() -> DemoSummary:
         name=DEMO_CLINIC_NAME,
         defaults={
             "time_zone": "Europe/London",
+            # Open every day, so the demo always has injections due today.
+            "open_weekdays": "0123456",
             "address": "12 River Street\nRiverside RV1 2AB",
             "phone": "01632 960 000",
             "email": "riverside.clinic@example.org",
@@ -210,4 +246,5 @@ def demo_seed() -> DemoSummary:
     today = timezone.localdate(timezone=clinic.zone)
     for patient in DEMO_PATIENTS:
         _seed_patient(patient, clinic, clinician, today)
+    alerts_raise_overdue(today=today)
     return DemoSummary(clinic=clinic, created=tuple(created))

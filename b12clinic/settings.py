@@ -210,6 +210,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "plans.tasks.extend_dose_horizon",
         "schedule": crontab(hour=2, minute=15),
     },
+    "raise-overdue-alerts": {
+        "task": "monitoring.tasks.raise_overdue_alerts",
+        "schedule": crontab(minute=5),
+    },
 }
 
 # --- Clinical defaults (clinical-reference.md; a clinic can change them) --------------------

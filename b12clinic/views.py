@@ -5,10 +5,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from monitoring.selectors import open_alerts
+
 from .access import clinician_required, primary_role
 from .health import check_broker, check_database
 from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 from .tasks import WORKER_HEARTBEAT_KEY
+
+ALERTS_SHOWN = 50
 
 ROLE_HOMES = {
     CLINICIAN: "dashboard",
@@ -28,7 +32,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "b12clinic/dashboard.html")
+    alerts = list(open_alerts(user=request.user)[:ALERTS_SHOWN])
+    return render(request, "b12clinic/dashboard.html", {"alerts": alerts})
 
 
 def _worker_heartbeat() -> str | None:

@@ -7,7 +7,7 @@ from django.http import Http404
 from b12clinic.access import user_roles
 from b12clinic.roles import CLINICIAN, NURSE
 
-from .models import Clinic, Patient, Plan
+from .models import Administration, Clinic, Dose, Patient, Plan
 
 
 def staff_clinics(user: AbstractBaseUser) -> QuerySet[Clinic]:
@@ -32,3 +32,37 @@ def get_plan_for_staff(user: AbstractBaseUser, plan_id: object) -> Plan:
         ).get(pk=plan_id, patient__clinic__in=staff_clinics(user))
     except (Plan.DoesNotExist, ValueError) as exc:
         raise Http404("No such plan.") from exc
+
+
+def get_dose_for_staff(user: AbstractBaseUser, dose_id: object) -> Dose:
+    try:
+        return Dose.objects.select_related(
+            "phase", "plan__current__product", "plan__patient__clinic"
+        ).get(pk=dose_id, plan__patient__clinic__in=staff_clinics(user))
+    except (Dose.DoesNotExist, ValueError) as exc:
+        raise Http404("No such dose in your clinics.") from exc
+
+
+def get_dose_for_patient(user: AbstractBaseUser, dose_id: object) -> Dose:
+    """A dose of the signed-in patient's own plan, only when they give their own injections."""
+    try:
+        return Dose.objects.select_related(
+            "phase", "plan__current__product", "plan__patient__clinic"
+        ).get(
+            pk=dose_id,
+            plan__patient__user=user,
+            plan__current__self_administered=True,
+        )
+    except (Dose.DoesNotExist, ValueError) as exc:
+        raise Http404("No such dose.") from exc
+
+
+def get_administration_for_staff(
+    user: AbstractBaseUser, administration_id: object
+) -> Administration:
+    try:
+        return Administration.objects.select_related(
+            "dose__phase", "dose__plan__current__product", "dose__plan__patient__clinic"
+        ).get(pk=administration_id, dose__plan__patient__clinic__in=staff_clinics(user))
+    except (Administration.DoesNotExist, ValueError) as exc:
+        raise Http404("No such record in your clinics.") from exc

@@ -81,6 +81,11 @@ class PrescriptionForm(forms.Form):
     indication = forms.ChoiceField(choices=Indication.choices, initial=Indication.DEFICIENCY)
     cause = forms.ChoiceField(choices=Cause.choices, initial=Cause.UNKNOWN)
     neurological = forms.BooleanField(label="Neurological involvement", required=False)
+    self_administered = forms.BooleanField(
+        label="Given at home by the patient or a carer",
+        required=False,
+        help_text="They record each dose themselves; the clinic still sees every dose.",
+    )
     start_date = forms.DateField(widget=DATE)
     review_date = forms.DateField(widget=DATE, required=False)
 
@@ -247,6 +252,7 @@ def prescription_from_forms(
         route=dosing.Route(data["route"]),
         cause=data["cause"],
         neurological=data["neurological"],
+        self_administered=data.get("self_administered", False),
         indication=dosing.Indication(data["indication"]),
         start_date=data["start_date"],
         review_date=data.get("review_date"),

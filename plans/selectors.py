@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
+from . import adherence, sites
 from .access import staff_clinics
-from .models import Dose, DoseStatus, Patient, Plan, PlanStatus, PlanVersion
+from .models import (
+    Administration,
+    Cause,
+    Clinic,
+    Dose,
+    DoseNotGiven,
+    DoseStatus,
+    Patient,
+    Plan,
+    PlanStatus,
+    PlanVersion,
+    Site,
+)
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -80,3 +94,277 @@ def patient_plans(*, patient: Patient) -> list[Plan]:
             )
         )
     )
+
+
+# --- The day list ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One patient to inject: their plan's earliest open dose up to the day."""
+
+    dose: Dose
+    days_overdue: int
+    position: str
+    last_site: str
+    last_side: str
+    suggested: sites.SiteChoice
+    alert: str
+    more_open: int  # later open doses of the same plan, up to the day
+    recorded_today: str  # e.g. an earlier "not given" today for a dose that stays due
+
+    @property
+    def patient(self) -> Patient:
+        return self.dose.plan.patient
+
+    @property
+    def version(self) -> PlanVersion:
+        return self.dose.plan.current  # type: ignore[return-value]
+
+    @property
+    def last_site_display(self) -> str:
+        return _site_words(self.last_site, self.last_side)
+
+    @property
+    def suggested_display(self) -> str:
+        return _site_words(self.suggested.site, self.suggested.side)
+
+
+@dataclass(frozen=True)
+class DoneRow:
+    dose: Dose
+    given: Administration | None
+    not_given: DoseNotGiven | None
+
+    @property
+    def patient(self) -> Patient:
+        return self.dose.plan.patient
+
+    @property
+    def recorded_at(self) -> datetime:
+        record = self.given or self.not_given
+        assert record is not None
+        return record.given_at if self.given and self.given.given_at else record.recorded_at
+
+
+@dataclass(frozen=True)
+class DayList:
+    clinic: Clinic
+    day: date
+    overdue: list[DayRow]
+    due: list[DayRow]
+    done: list[DoneRow]
+
+    @property
+    def rows(self) -> list[DayRow]:
+        return self.overdue + self.due
+
+
+def _site_words(site: str, side: str) -> str:
+    if not site:
+        return ""
+    label = Site(site).label.split(" (")[0] if site in Site.values else site
+    return f"{side.capitalize()} {label.lower()}".strip() if side else label
+
+
+def _position(dose: Dose, missed_before: int) -> str:
+    phase = dose.phase
+    if phase.kind == "maintenance":
+        return "maintenance"
+    number = dose.sequence - missed_before
+    if phase.end_rule == "after_doses" and phase.doses:
+        return f"loading {number} of {phase.doses}"
+    return f"loading {number}"
+
+
+def _overdue_alert(dose: Dose, days_overdue: int, clinic: Clinic) -> str:
+    version = dose.plan.current
+    assert version is not None
+    if days_overdue <= clinic.overdue_alert_days:
+        return ""
+    if version.neurological:
+        return f"Overdue {days_overdue} days with neurological involvement: tell the clinician."
+    if version.cause == Cause.PERNICIOUS_ANAEMIA:
+        return f"Overdue {days_overdue} days with pernicious anaemia: tell the clinician."
+    return ""
+
+
+def _open_doses(clinic: Clinic) -> QuerySet[Dose]:
+    """Open doses of a clinic's active plans, each with what its row needs: the patient's
+    last injection site and the number of doses missed before it in its phase."""
+    last_site = (
+        Administration.objects.filter(
+            dose__plan__patient=OuterRef("plan__patient"),
+            is_void=False,
+            replaced_by__isnull=True,
+        )
+        .exclude(site="")
+        .order_by("-given_on", "-recorded_at")
+    )
+    missed_before = (
+        Dose.objects.filter(
+            plan=OuterRef("plan"),
+            phase=OuterRef("phase"),
+            status=DoseStatus.NOT_GIVEN,
+            sequence__lt=OuterRef("sequence"),
+        )
+        .order_by()
+        .values("plan")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Dose.objects.filter(
+            status=DoseStatus.DUE, plan__status=PlanStatus.ACTIVE, plan__patient__clinic=clinic
+        )
+        .select_related("phase", "plan__current__product", "plan__patient__clinic")
+        .annotate(
+            last_site=Subquery(last_site.values("site")[:1]),
+            last_side=Subquery(last_site.values("side")[:1]),
+            missed_before=Coalesce(Subquery(missed_before), 0),
+        )
+    )
+
+
+def _row(dose: Dose, *, day: date, more_open: int = 0, recorded_today: str = "") -> DayRow:
+    days_overdue = max(0, (day - dose.due_date).days)
+    last_site: str | None = dose.last_site  # type: ignore[attr-defined]
+    last_side: str | None = dose.last_side  # type: ignore[attr-defined]
+    return DayRow(
+        dose=dose,
+        days_overdue=days_overdue,
+        position=_position(dose, dose.missed_before),  # type: ignore[attr-defined]
+        last_site=last_site or "",
+        last_side=last_side or "",
+        suggested=sites.suggest_site(
+            route=dose.plan.current.route,  # type: ignore[union-attr]
+            last_site=last_site,
+            last_side=last_side,
+        ),
+        alert=_overdue_alert(dose, days_overdue, dose.plan.patient.clinic),
+        more_open=more_open,
+        recorded_today=recorded_today,
+    )
+
+
+def dose_row(*, dose: Dose, day: date) -> DayRow | None:
+    """The day-list row for one open dose (for the recording pages), or None if it is not open."""
+    found = _open_doses(dose.plan.patient.clinic).filter(pk=dose.pk).first()
+    return _row(found, day=day) if found is not None else None
+
+
+def day_list(*, clinic: Clinic, day: date) -> DayList:
+    """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
+    open from before (overdue). Three queries whatever the number of patients."""
+    open_doses = (
+        _open_doses(clinic)
+        .filter(due_date__lte=day)
+        .order_by("due_date", "plan__patient__family_name", "plan__patient__given_name", "pk")
+    )
+    given = list(
+        Administration.objects.filter(
+            given_on=day,
+            dose__plan__patient__clinic=clinic,
+            is_void=False,
+            replaced_by__isnull=True,
+        ).select_related("dose__phase", "dose__plan__patient", "given_by", "recorded_by")
+    )
+    not_given = list(
+        DoseNotGiven.objects.filter(on_date=day, dose__plan__patient__clinic=clinic).select_related(
+            "dose__phase", "dose__plan__patient", "recorded_by"
+        )
+    )
+    done = [DoneRow(dose=a.dose, given=a, not_given=None) for a in given] + [
+        DoneRow(dose=n.dose, given=None, not_given=n) for n in not_given
+    ]
+    done.sort(key=lambda row: row.recorded_at)
+    not_given_today = {n.dose.plan_id: n for n in not_given}
+
+    first: dict[object, Dose] = {}
+    extra: dict[object, int] = {}
+    for dose in open_doses:
+        if dose.plan_id in first:
+            extra[dose.plan_id] = extra.get(dose.plan_id, 0) + 1
+        else:
+            first[dose.plan_id] = dose
+    overdue: list[DayRow] = []
+    due: list[DayRow] = []
+    for plan_id, dose in first.items():
+        earlier = not_given_today.get(plan_id)
+        row = _row(
+            dose,
+            day=day,
+            more_open=extra.get(plan_id, 0),
+            recorded_today=(
+                f"Not given earlier today: {earlier.get_reason_display().lower()}"
+                if earlier
+                else ""
+            ),
+        )
+        (overdue if row.days_overdue > 0 else due).append(row)
+    return DayList(clinic=clinic, day=day, overdue=overdue, due=due, done=done)
+
+
+# --- Adherence and the record of each dose ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanAdherence:
+    overall: adherence.Adherence
+    by_phase: dict[str, adherence.Adherence]
+    on_time_days: int
+
+
+def plan_adherence(*, plan: Plan, today: date) -> PlanAdherence:
+    """Doses due so far, given on time (within the clinic's window), late, missed. One query."""
+    facts = [
+        adherence.DoseFact(phase_kind=kind, due=due, status=status, given_on=given_on)
+        for kind, due, status, given_on in plan.doses.exclude(
+            status=DoseStatus.CANCELLED
+        ).values_list("phase__kind", "due_date", "status", "given_on")
+    ]
+    window = plan.patient.clinic.on_time_window_days
+    return PlanAdherence(
+        overall=adherence.adherence(facts, today=today, on_time_days=window),
+        by_phase=adherence.adherence_by_phase(facts, today=today, on_time_days=window),
+        on_time_days=window,
+    )
+
+
+@dataclass(frozen=True)
+class DoseRecord:
+    """What happened to one dose: the current record first, then what it replaced."""
+
+    dose: Dose
+    current: Administration | None
+    history: list[Administration]
+    not_given: DoseNotGiven | None
+
+    @property
+    def corrected(self) -> bool:
+        return bool(self.history)
+
+
+def plan_records(*, plan: Plan) -> list[DoseRecord]:
+    """Every dose recorded as given or not given, newest first, each with its corrections."""
+    chains: dict[object, list[Administration]] = {}
+    for record in (
+        Administration.objects.filter(dose__plan=plan)
+        .select_related("dose__phase", "given_by", "recorded_by", "replaces")
+        .order_by("recorded_at")
+    ):
+        chains.setdefault(record.dose_id, []).append(record)
+    missed = {
+        record.dose_id: record
+        for record in DoseNotGiven.objects.filter(dose__plan=plan).select_related(
+            "dose__phase", "recorded_by"
+        )
+    }
+    rows = [
+        DoseRecord(dose=chain[-1].dose, current=chain[-1], history=chain[-2::-1], not_given=None)
+        for chain in chains.values()
+    ] + [
+        DoseRecord(dose=record.dose, current=None, history=[], not_given=record)
+        for record in missed.values()
+    ]
+    return sorted(rows, key=lambda row: (row.dose.due_date, row.dose.sequence), reverse=True)

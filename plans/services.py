@@ -55,6 +55,7 @@ class Prescription:
     phases: tuple[schedule.PhaseRule, ...]
     review_date: date | None = None
     indication: dosing.Indication = dosing.Indication.DEFICIENCY
+    self_administered: bool = False
     reasons: dict[str, str] = field(default_factory=dict)  # problem code -> override reason
 
 
@@ -221,6 +222,7 @@ def _save_version(
         route=prescription.route.value,
         cause=prescription.cause,
         neurological=prescription.neurological,
+        self_administered=prescription.self_administered,
         indication=prescription.indication.value,
         start_date=prescription.start_date,
         review_date=prescription.review_date,
@@ -426,6 +428,7 @@ def prescription_from_version(
         route=dosing.Route(version.route),
         cause=version.cause,
         neurological=version.neurological,
+        self_administered=version.self_administered,
         start_date=version.start_date,
         review_date=version.review_date,
         indication=dosing.Indication(version.indication),

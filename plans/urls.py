@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dose_views, views
 
 app_name = "plans"
 
@@ -14,6 +14,29 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/amend/", views.plan_amend, name="plan_amend"),
     path("plans/<uuid:plan_id>/stop/", views.plan_stop, name="plan_stop"),
     path("plans/<uuid:plan_id>/end-loading/", views.plan_end_loading, name="plan_end_loading"),
-    path("today/", views.today, name="today"),
+    path("today/", dose_views.today, name="today"),
+    path("today/export.csv", dose_views.today_csv, name="today_csv"),
+    path("doses/<uuid:dose_id>/give/", dose_views.dose_give, name="dose_give"),
+    path("doses/<uuid:dose_id>/not-given/", dose_views.dose_not_given, name="dose_not_given"),
+    path(
+        "doses/<uuid:dose_id>/given-outside/",
+        dose_views.dose_given_outside,
+        name="dose_given_outside",
+    ),
+    path(
+        "administrations/<uuid:administration_id>/correct/",
+        dose_views.administration_correct,
+        name="administration_correct",
+    ),
+    path(
+        "administrations/<uuid:administration_id>/void/",
+        dose_views.administration_void,
+        name="administration_void",
+    ),
     path("me/", views.me, name="me"),
+    path(
+        "me/doses/<uuid:dose_id>/given-at-home/",
+        dose_views.me_given_at_home,
+        name="me_given_at_home",
+    ),
 ]

@@ -210,6 +210,9 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             "current": current,
             "versions": versions,
             **_timeline_context(request, plan, today),
+            "adherence": selectors.plan_adherence(plan=plan, today=today),
+            "records": selectors.plan_records(plan=plan),
+            "first_open": plan.doses.filter(status="due").order_by("due_date").first(),
             "awaiting_review": awaiting_review,
             "today": today,
         },
@@ -255,6 +258,7 @@ def plan_amend(request: HttpRequest, plan_id: str) -> HttpResponse:
                 "indication": current.indication,
                 "cause": current.cause,
                 "neurological": current.neurological,
+                "self_administered": current.self_administered,
                 "start_date": current.start_date,
                 "review_date": current.review_date,
                 "dose_reason": overrides.get("above_max_single_dose", ""),
@@ -341,15 +345,24 @@ def plan_end_loading(request: HttpRequest, plan_id: str) -> HttpResponse:
     )
 
 
-# --- Placeholders filled by later issues -----------------------------------------------------
-
-
-@staff_required
-def today(request: HttpRequest) -> HttpResponse:
-    clinics = request.user.clinics.all()  # type: ignore[union-attr]
-    return render(request, "plans/today.html", {"date": timezone.localdate(), "clinics": clinics})
+# --- The patient's own page (the full portal comes with the written schedule) ---------------
 
 
 @patient_required
 def me(request: HttpRequest) -> HttpResponse:
-    return render(request, "plans/me.html")
+    patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
+    plan = None
+    upcoming: list[Any] = []
+    if patient is not None:
+        plan = (
+            patient.plans.filter(status=PlanStatus.ACTIVE)
+            .select_related("current__product")
+            .first()
+        )
+        if plan is not None:
+            upcoming = list(plan.doses.filter(status="due").order_by("due_date")[:6])
+    return render(
+        request,
+        "plans/me.html",
+        {"patient": patient, "plan": plan, "upcoming": upcoming, "today": _today(patient)},
+    )

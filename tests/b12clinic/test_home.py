@@ -82,7 +82,8 @@ def test_login_with_password_lands_on_role_home(client, nurse):
         "/accounts/login/", {"username": "bob", "password": PASSWORD}, follow=True
     )
     assert response.redirect_chain[-1] == ("/today/", 302)
-    assert "Injections for" in response.content.decode()
+    assert "Northgate Surgery" in response.content.decode()
+    assert "Overdue" in response.content.decode()
 
 
 def test_wrong_password_shows_an_error_and_does_not_log_in(client, nurse):

@@ -27,6 +27,7 @@ DATA_MIGRATIONS = [
     ("b12clinic.migrations.0001_role_groups", "create_role_groups"),
     ("plans.migrations.0003_seed_products", "seed_products"),
     ("b12clinic.migrations.0002_plans_permissions", "grant"),
+    ("b12clinic.migrations.0003_administration_permissions", "grant"),
 ]
 INSTALL_HINT = "Chromium is not installed: `sudo apt-get install chromium` runs browser tests."
 

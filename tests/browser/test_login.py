@@ -16,7 +16,7 @@ def demo():
     ("username", "path", "heading"),
     [
         ("clinician", "/dashboard/", "Dashboard"),
-        ("nurse", "/today/", "Injections for"),
+        ("nurse", "/today/", "Today"),
         ("patient", "/me/", "My injection schedule"),
         ("admin", "/admin/", "Site administration"),
     ],

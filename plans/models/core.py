@@ -10,9 +10,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
-from . import dosing, schedule
-from .ids import ordered_uuid
-from .regimens import REGIMEN_CHOICES
+from .. import dosing, schedule
+from ..ids import ordered_uuid
+from ..regimens import REGIMEN_CHOICES
 
 WEEKDAY_DIGITS = RegexValidator(
     r"^(?!.*(.).*\1)[0-6]{1,7}$", "Use the digits 0 (Monday) to 6 (Sunday), each at most once."
@@ -49,6 +49,14 @@ class Clinic(models.Model):
         help_text="Days the clinic gives injections: 0 = Monday … 6 = Sunday.",
     )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="clinics", blank=True)
+    overdue_alert_days = models.PositiveSmallIntegerField(
+        default=7,
+        help_text="Alert the clinician when a neurological or pernicious-anaemia patient's "
+        "injection is overdue by more than this many days.",
+    )
+    on_time_window_days = models.PositiveSmallIntegerField(
+        default=3, help_text="A dose given up to this many days after its due date is on time."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -262,6 +270,11 @@ class PlanVersion(models.Model):
     )
     cause = models.CharField(max_length=30, choices=Cause.choices)
     neurological = models.BooleanField("neurological involvement")
+    self_administered = models.BooleanField(
+        "given at home",
+        default=False,
+        help_text="The patient or a carer gives the injections at home and records them.",
+    )
     indication = models.CharField(
         max_length=30, choices=Indication.choices, default=Indication.DEFICIENCY
     )
@@ -442,6 +455,11 @@ class Dose(models.Model):
         ]
         indexes = [
             models.Index(fields=["plan", "due_date"], name="dose_plan_due_idx"),
+            # For the day list (plans.selectors.day_list): the undone doses up to a date are a
+            # small slice of the table however many given and future doses it holds.
+            models.Index(
+                fields=["due_date"], condition=Q(status="due"), name="dose_undone_by_due_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,104 @@
+"""Writes for monitoring: alerts raised by other services and by the periodic checks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from b12clinic.access import user_roles
+from b12clinic.roles import CLINICIAN
+from plans.models import Cause, Clinic, Dose, DoseStatus, Patient, Plan, PlanStatus
+
+from .models import Alert, AlertKind, Severity
+
+
+def alert_raise(
+    *,
+    patient: Patient,
+    kind: AlertKind,
+    severity: Severity,
+    title: str,
+    key: str,
+    detail: str = "",
+    plan: Plan | None = None,
+) -> Alert:
+    """Raise an alert once per key: raising it again returns the existing one."""
+    alert, _ = Alert.objects.get_or_create(
+        dedupe_key=key[:200],
+        defaults={
+            "patient": patient,
+            "plan": plan,
+            "kind": kind,
+            "severity": severity,
+            "title": title[:200],
+            "detail": detail,
+        },
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str, now: datetime) -> Alert:
+    if not note.strip():
+        raise ValidationError({"note": "Say what was done, or why no action is needed."})
+    if CLINICIAN not in user_roles(by) or not alert.patient.clinic.staff.filter(pk=by.pk).exists():
+        raise ValidationError("Only a clinician of the patient's clinic can acknowledge it.")
+    updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by=by, acknowledgement_note=note.strip()
+    )
+    alert.refresh_from_db()
+    if not updated:
+        who = alert.acknowledged_by.get_username() if alert.acknowledged_by else "someone"
+        raise ValidationError(f"This alert was already acknowledged by {who}.")
+    return alert
+
+
+def alerts_raise_overdue(*, today: date) -> int:
+    """Alert once per dose when a neurological or pernicious-anaemia patient's injection is
+    overdue beyond the clinic's limit. Returns how many alerts were new."""
+    raised = 0
+    for clinic in Clinic.objects.all():
+        doses = list(
+            Dose.objects.filter(
+                status=DoseStatus.DUE,
+                due_date__lt=today - timedelta(days=clinic.overdue_alert_days),
+                plan__status=PlanStatus.ACTIVE,
+                plan__patient__clinic=clinic,
+            )
+            .filter(
+                Q(plan__current__neurological=True)
+                | Q(plan__current__cause=Cause.PERNICIOUS_ANAEMIA)
+            )
+            .select_related("plan__current", "plan__patient")
+        )
+        known = set(
+            Alert.objects.filter(dedupe_key__in=[_overdue_key(dose) for dose in doses]).values_list(
+                "dedupe_key", flat=True
+            )
+        )
+        for dose in doses:
+            if _overdue_key(dose) in known:
+                continue
+            version = dose.plan.current
+            assert version is not None
+            why = "neurological involvement" if version.neurological else "pernicious anaemia"
+            alert_raise(
+                patient=dose.plan.patient,
+                plan=dose.plan,
+                kind=AlertKind.OVERDUE_INJECTION,
+                severity=Severity.URGENT if version.neurological else Severity.WARNING,
+                title=f"Injection overdue by {(today - dose.due_date).days} days ({why})",
+                detail=f"The dose due on {dose.due_date:%-d %b %Y} has not been given. Contact "
+                "the patient: symptoms can return before the next dose is given.",
+                key=_overdue_key(dose),
+            )
+            raised += 1
+    return raised
+
+
+def _overdue_key(dose: Dose) -> str:
+    return f"overdue:{dose.pk}"

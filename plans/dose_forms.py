@@ -1,0 +1,159 @@
+"""Forms for recording doses. They convert input; plans.recording decides what may be saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from . import sites
+from .forms import DATE
+from .models import NotGivenReason, Outcome, Setting, Side, Site
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+GIVEN_ELSEWHERE = "given_elsewhere"
+
+
+def _site_choices(route: str, *, blank: bool = False) -> list[tuple[str, str]]:
+    allowed = sites.allowed_sites(route)
+    choices = [(value, label) for value, label in Site.choices if value in allowed]
+    return [("", "Not known"), *choices] if blank else choices
+
+
+class GiveForm(forms.Form):
+    identity_confirmed = forms.BooleanField(
+        label="I confirmed the patient's full name and date of birth (two identifiers)",
+        required=False,
+    )
+    allergies_checked = forms.BooleanField(
+        label="I checked the patient's allergies", required=False
+    )
+    # Site, side, batch and expiry are checked by plans.recording, whose messages say what to do.
+    site = forms.ChoiceField(widget=forms.RadioSelect, required=False)
+    side = forms.ChoiceField(choices=Side.choices, widget=forms.RadioSelect, required=False)
+    accept_site_warning = forms.BooleanField(
+        label="I accept the risk of the dorsogluteal site", required=False
+    )
+    batch = forms.CharField(label="Batch/lot number", max_length=40, required=False)
+    expiry = forms.DateField(widget=DATE, required=False)
+    given_at = forms.DateTimeField(label="Time given", widget=DATETIME)
+    outcome = forms.ChoiceField(
+        label="Immediate outcome",
+        choices=Outcome.choices,
+        widget=forms.RadioSelect,
+        initial=Outcome.NONE,
+    )
+    allergy = forms.CharField(
+        label="Allergy to add to the patient's record",
+        required=False,
+        max_length=200,
+        help_text="Only for an allergic reaction: what they reacted to, e.g. the product name.",
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, route: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = _site_choices(route)
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class NotGivenForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=[*NotGivenReason.choices, (GIVEN_ELSEWHERE, "Given elsewhere")],
+        widget=forms.RadioSelect,
+    )
+    detail = forms.CharField(
+        label="Details",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when withheld: why. For a dose given elsewhere: where.",
+    )
+    given_on = forms.DateField(
+        label="Date given elsewhere",
+        widget=DATE,
+        required=False,
+        help_text="Only when it was given elsewhere.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("reason") == GIVEN_ELSEWHERE and not cleaned.get("given_on"):
+            self.add_error("given_on", "Enter the date it was given elsewhere.")
+        return cleaned
+
+
+class GivenOutsideForm(forms.Form):
+    setting = forms.ChoiceField(
+        label="Where",
+        choices=[(Setting.HOME.value, "At home"), (Setting.ELSEWHERE.value, "Elsewhere")],
+        widget=forms.RadioSelect,
+        initial=Setting.HOME,
+    )
+    given_on = forms.DateField(label="Date given", widget=DATE)
+    given_by_name = forms.CharField(
+        label="Given by", required=False, max_length=100, help_text="e.g. self, carer, GP."
+    )
+    site = forms.ChoiceField(required=False)
+    side = forms.ChoiceField(choices=[("", "Not known"), *Side.choices], required=False)
+    batch = forms.CharField(label="Batch/lot number (if known)", required=False, max_length=40)
+    expiry = forms.DateField(label="Expiry (if known)", widget=DATE, required=False)
+    outcome = forms.ChoiceField(
+        label="Any problem afterwards", choices=Outcome.choices, initial=Outcome.NONE
+    )
+    allergy = forms.CharField(label="What they reacted to", required=False, max_length=200)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, route: str, patient_view: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = _site_choices(route, blank=True)
+        if patient_view:
+            del self.fields["setting"]
+            self.fields["given_by_name"].initial = "Self"
+
+
+class CorrectForm(forms.Form):
+    given_at = forms.DateTimeField(label="Time given", widget=DATETIME, required=False)
+    given_on = forms.DateField(label="Date given", widget=DATE, required=False)
+    site = forms.ChoiceField(required=False)
+    side = forms.ChoiceField(choices=[("", "Not known"), *Side.choices], required=False)
+    batch = forms.CharField(label="Batch/lot number", required=False, max_length=40)
+    expiry = forms.DateField(widget=DATE, required=False)
+    outcome = forms.ChoiceField(label="Immediate outcome", choices=Outcome.choices)
+    allergy = forms.CharField(
+        label="Allergy to add (if the outcome is now an allergic reaction)",
+        required=False,
+        max_length=200,
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Reason for the correction", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+
+    def __init__(self, *args: Any, route: str, in_clinic: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = _site_choices(route, blank=not in_clinic)
+        if in_clinic:
+            del self.fields["given_on"]
+            self.fields["given_at"].required = True
+        else:
+            del self.fields["given_at"]
+            self.fields["given_on"].required = True
+
+    def changes(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        for name in ("reason", "allergy"):
+            data.pop(name)
+        return data
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label="Why this record is wrong",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text="For example: recorded against the wrong patient. The record stays in the "
+        "history, marked void, and the dose is due again.",
+    )

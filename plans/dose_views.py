@@ -1,0 +1,385 @@
+"""The nurse's pages: the day list, and recording what happened to each dose."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods
+
+from b12clinic.access import patient_required, staff_required
+
+from . import dose_forms, recording, selectors
+from .access import (
+    get_administration_for_staff,
+    get_dose_for_patient,
+    get_dose_for_staff,
+    staff_clinics,
+)
+from .forms import apply_errors
+from .models import Clinic, Dose, DoseStatus, Plan, Setting
+
+
+def _clinic_today(clinic: Clinic) -> date:
+    return timezone.localdate(timezone=clinic.zone)
+
+
+def _day_list_params(request: HttpRequest) -> tuple[list[Clinic], Clinic | None, date | None]:
+    """The clinics the user works in, the one asked for (404 if not theirs), and the day."""
+    clinics = list(staff_clinics(request.user))
+    wanted = request.GET.get("clinic")
+    clinic = clinics[0] if clinics else None
+    if wanted:
+        try:
+            wanted_id = uuid.UUID(wanted)
+        except ValueError as exc:
+            raise Http404("No such clinic.") from exc
+        clinic = next((c for c in clinics if c.pk == wanted_id), None)
+        if clinic is None:
+            raise Http404("No such clinic in your list.")
+    day = None
+    text = request.GET.get("date", "")
+    if clinic is not None:
+        day = _clinic_today(clinic)
+        if text:
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                messages.error(
+                    request, f"“{text[:20]}” is not a date (use YYYY-MM-DD): today shown."
+                )
+    return clinics, clinic, day
+
+
+def _list_url(clinic: Clinic, day: date) -> str:
+    return f"{reverse('plans:today')}?{urlencode({'date': day.isoformat(), 'clinic': clinic.pk})}"
+
+
+@staff_required
+def today(request: HttpRequest) -> HttpResponse:
+    clinics, clinic, day = _day_list_params(request)
+    if clinic is None or day is None:
+        return render(request, "plans/today.html", {"clinics": clinics, "listing": None})
+    listing = selectors.day_list(clinic=clinic, day=day)
+    return render(
+        request,
+        "plans/today.html",
+        {
+            "clinics": clinics,
+            "clinic": clinic,
+            "listing": listing,
+            "day": day,
+            "today": _clinic_today(clinic),
+            "previous_url": _list_url(clinic, day - timedelta(days=1)),
+            "next_url": _list_url(clinic, day + timedelta(days=1)),
+            "today_url": _list_url(clinic, _clinic_today(clinic)),
+            "this_url": _list_url(clinic, day),
+            "csv_url": f"{reverse('plans:today_csv')}?"
+            + urlencode({"date": day.isoformat(), "clinic": clinic.pk}),
+        },
+    )
+
+
+def _cell(value: object) -> str:
+    """Text a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@staff_required
+def today_csv(request: HttpRequest) -> HttpResponse:
+    _, clinic, day = _day_list_params(request)
+    if clinic is None or day is None:
+        raise Http404("You are not a member of any clinic.")
+    listing = selectors.day_list(clinic=clinic, day=day)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"day-list-{slugify(clinic.name)}-{day.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "section",
+            "due date",
+            "days overdue",
+            "family name",
+            "given name",
+            "date of birth",
+            "record number",
+            "product",
+            "dose",
+            "route",
+            "phase",
+            "neurological",
+            "allergies",
+            "last site",
+            "suggested site",
+            "alert",
+        ]
+    )
+    for section, rows in (("overdue", listing.overdue), ("due", listing.due)):
+        for row in rows:
+            writer.writerow(
+                _cell(value)
+                for value in (
+                    section,
+                    row.dose.due_date.isoformat(),
+                    row.days_overdue,
+                    row.patient.family_name,
+                    row.patient.given_name,
+                    row.patient.date_of_birth.isoformat(),
+                    row.patient.record_number,
+                    row.version.product.generic_name,
+                    row.version.dose_display,
+                    row.version.route,
+                    row.position,
+                    "yes" if row.version.neurological else "no",
+                    row.patient.allergies.replace("\n", "; "),
+                    row.last_site_display,
+                    row.suggested_display,
+                    row.alert,
+                )
+            )
+    return response
+
+
+def _back(request: HttpRequest, dose: Dose) -> str:
+    """Where to go after recording: the list the nurse came from, else today's."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    clinic = dose.plan.patient.clinic
+    return _list_url(clinic, _clinic_today(clinic))
+
+
+def _next_dose_words(plan: Plan) -> str:
+    upcoming = plan.doses.filter(status=DoseStatus.DUE).order_by("due_date").first()
+    if upcoming is None:
+        return "No further dose is scheduled."
+    return f"Next dose due {upcoming.due_date:%a %-d %b %Y}."
+
+
+def _dose_context(request: HttpRequest, dose: Dose) -> dict[str, Any]:
+    clinic = dose.plan.patient.clinic
+    return {
+        "dose": dose,
+        "patient": dose.plan.patient,
+        "version": dose.plan.current,
+        "row": selectors.dose_row(dose=dose, day=_clinic_today(clinic)),
+        "next": _back(request, dose),
+    }
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def dose_give(request: HttpRequest, dose_id: str) -> HttpResponse:
+    dose = get_dose_for_staff(request.user, dose_id)
+    clinic = dose.plan.patient.clinic
+    context = _dose_context(request, dose)
+    route = dose.plan.current.route  # type: ignore[union-attr]
+    with timezone.override(clinic.zone):
+        if request.method == "POST":
+            form = dose_forms.GiveForm(request.POST, route=route)
+            if form.is_valid():
+                try:
+                    record = recording.dose_record_given(
+                        dose=dose, by=request.user, now=timezone.now(), **form.values()
+                    )
+                except ValidationError as error:
+                    apply_errors(error, form)
+                else:
+                    words = f"{record.site_display}, batch {record.batch}"
+                    messages.success(
+                        request,
+                        f"Given to {dose.plan.patient.full_name} ({words}). "
+                        f"{_next_dose_words(dose.plan)}",
+                    )
+                    if record.outcome == "allergic_reaction":
+                        messages.warning(
+                            request,
+                            "The allergy was added to the patient's record and a clinician "
+                            "was alerted.",
+                        )
+                    return redirect(context["next"])
+        else:
+            row = context["row"]
+            initial: dict[str, Any] = {
+                "given_at": timezone.localtime().replace(second=0, microsecond=0),
+                "outcome": "none",
+                "allergy": dose.plan.current.product.generic_name,  # type: ignore[union-attr]
+            }
+            if row is not None:
+                initial |= {"site": row.suggested.site, "side": row.suggested.side}
+            form = dose_forms.GiveForm(initial=initial, route=route)
+        return render(request, "plans/dose_give.html", {**context, "form": form})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def dose_not_given(request: HttpRequest, dose_id: str) -> HttpResponse:
+    dose = get_dose_for_staff(request.user, dose_id)
+    context = _dose_context(request, dose)
+    form = dose_forms.NotGivenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["reason"] == dose_forms.GIVEN_ELSEWHERE:
+                recording.dose_record_given_outside(
+                    dose=dose,
+                    by=request.user,
+                    setting=Setting.ELSEWHERE,
+                    given_on=data["given_on"],
+                    given_by_name=data["detail"][:100],
+                    notes=data["detail"],
+                    now=timezone.now(),
+                )
+                words = "Recorded as given elsewhere."
+            else:
+                recording.dose_record_not_given(
+                    dose=dose,
+                    by=request.user,
+                    reason=data["reason"],
+                    detail=data["detail"],
+                    now=timezone.now(),
+                )
+                words = (
+                    "Recorded as not given. A make-up loading dose is scheduled: "
+                    if dose.phase.kind == "loading"
+                    else "Recorded as not given. A maintenance dose stays overdue until it is "
+                    "given or the clinician reschedules it. "
+                )
+        except ValidationError as error:
+            apply_errors(error, form)
+        else:
+            messages.info(
+                request, f"{dose.plan.patient.full_name}: {words} {_next_dose_words(dose.plan)}"
+            )
+            return redirect(context["next"])
+    return render(request, "plans/dose_not_given.html", {**context, "form": form})
+
+
+def _given_outside(request: HttpRequest, dose: Dose, *, patient_view: bool) -> HttpResponse:
+    context = _dose_context(request, dose)
+    route = dose.plan.current.route  # type: ignore[union-attr]
+    form = dose_forms.GivenOutsideForm(
+        request.POST or None,
+        route=route,
+        patient_view=patient_view,
+        initial={"given_on": _clinic_today(dose.plan.patient.clinic)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.setdefault("setting", Setting.HOME)
+        try:
+            recording.dose_record_given_outside(
+                dose=dose, by=request.user, now=timezone.now(), **data
+            )
+        except ValidationError as error:
+            apply_errors(error, form)
+        else:
+            messages.success(request, f"The dose was recorded. {_next_dose_words(dose.plan)}")
+            return redirect(reverse("plans:me") if patient_view else context["next"])
+    return render(
+        request,
+        "plans/dose_given_outside.html",
+        {**context, "form": form, "patient_view": patient_view},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def dose_given_outside(request: HttpRequest, dose_id: str) -> HttpResponse:
+    dose = get_dose_for_staff(request.user, dose_id)
+    return _given_outside(
+        request, dose, patient_view=False, template="plans/dose_given_outside.html"
+    )
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def me_given_at_home(request: HttpRequest, dose_id: str) -> HttpResponse:
+    dose = get_dose_for_patient(request.user, dose_id)
+    return _given_outside(
+        request, dose, patient_view=True, template="plans/dose_given_outside.html"
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def administration_correct(request: HttpRequest, administration_id: str) -> HttpResponse:
+    record = get_administration_for_staff(request.user, administration_id)
+    plan = record.dose.plan
+    clinic = plan.patient.clinic
+    in_clinic = record.setting == Setting.CLINIC
+    route = plan.current.route  # type: ignore[union-attr]
+    with timezone.override(clinic.zone):
+        initial = {
+            "given_at": timezone.localtime(record.given_at) if record.given_at else None,
+            "given_on": record.given_on,
+            "site": record.site,
+            "side": record.side,
+            "batch": record.batch,
+            "expiry": record.expiry,
+            "outcome": record.outcome,
+            "notes": record.notes,
+        }
+        form = dose_forms.CorrectForm(
+            request.POST or None, initial=initial, route=route, in_clinic=in_clinic
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                recording.administration_amend(
+                    administration=record,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    allergy=form.cleaned_data["allergy"],
+                    now=timezone.now(),
+                    **form.changes(),
+                )
+            except ValidationError as error:
+                apply_errors(error, form)
+            else:
+                messages.success(request, "The record was corrected; the original is kept.")
+                return redirect("plans:plan_detail", plan_id=plan.pk)
+        return render(
+            request,
+            "plans/administration_correct.html",
+            {"record": record, "plan": plan, "patient": plan.patient, "form": form},
+        )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def administration_void(request: HttpRequest, administration_id: str) -> HttpResponse:
+    record = get_administration_for_staff(request.user, administration_id)
+    plan = record.dose.plan
+    form = dose_forms.VoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recording.administration_void(
+                administration=record,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            apply_errors(error, form)
+        else:
+            messages.success(request, "The record was voided and the dose is due again.")
+            return redirect("plans:plan_detail", plan_id=plan.pk)
+    return render(
+        request,
+        "plans/administration_void.html",
+        {"record": record, "plan": plan, "patient": plan.patient, "form": form},
+    )

@@ -59,7 +59,8 @@ def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str, now: dat
 
 def alerts_raise_overdue(*, today: date) -> int:
     """Alert once per dose when a neurological or pernicious-anaemia patient's injection is
-    overdue beyond the clinic's limit. Returns how many alerts were new."""
+    overdue beyond the clinic's limit: the plan's earliest open dose only, since recording it
+    re-plans the rest. Returns how many alerts were new."""
     raised = 0
     for clinic in Clinic.objects.all():
         doses = list(
@@ -74,7 +75,12 @@ def alerts_raise_overdue(*, today: date) -> int:
                 | Q(plan__current__cause=Cause.PERNICIOUS_ANAEMIA)
             )
             .select_related("plan__current", "plan__patient")
+            .order_by("plan_id", "due_date")
         )
+        earliest: dict[object, Dose] = {}
+        for dose in doses:
+            earliest.setdefault(dose.plan_id, dose)
+        doses = list(earliest.values())
         known = set(
             Alert.objects.filter(dedupe_key__in=[_overdue_key(dose) for dose in doses]).values_list(
                 "dedupe_key", flat=True

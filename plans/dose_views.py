@@ -217,11 +217,12 @@ def dose_give(request: HttpRequest, dose_id: str) -> HttpResponse:
             initial: dict[str, Any] = {
                 "given_at": timezone.localtime().replace(second=0, microsecond=0),
                 "outcome": "none",
-                "allergy": dose.plan.current.product.generic_name,  # type: ignore[union-attr]
             }
             if row is not None:
                 initial |= {"site": row.suggested.site, "side": row.suggested.side}
             form = dose_forms.GiveForm(initial=initial, route=route)
+            product = dose.plan.current.product.generic_name  # type: ignore[union-attr]
+            form.fields["allergy"].widget.attrs["placeholder"] = f"e.g. {product}"
         return render(request, "plans/dose_give.html", {**context, "form": form})
 
 
@@ -301,18 +302,14 @@ def _given_outside(request: HttpRequest, dose: Dose, *, patient_view: bool) -> H
 @require_http_methods(["GET", "POST"])
 def dose_given_outside(request: HttpRequest, dose_id: str) -> HttpResponse:
     dose = get_dose_for_staff(request.user, dose_id)
-    return _given_outside(
-        request, dose, patient_view=False, template="plans/dose_given_outside.html"
-    )
+    return _given_outside(request, dose, patient_view=False)
 
 
 @patient_required
 @require_http_methods(["GET", "POST"])
 def me_given_at_home(request: HttpRequest, dose_id: str) -> HttpResponse:
     dose = get_dose_for_patient(request.user, dose_id)
-    return _given_outside(
-        request, dose, patient_view=True, template="plans/dose_given_outside.html"
-    )
+    return _given_outside(request, dose, patient_view=True)
 
 
 @staff_required

@@ -4,6 +4,7 @@ Reads like healthchecks' alice/bob/charlie: "the clinician can, the nurse can, t
 gets 404".
 """
 
+import importlib
 import os
 
 import pytest
@@ -68,3 +69,22 @@ def outsider(other_clinic) -> User:
 @pytest.fixture
 def no_role_user(db) -> User:
     return make_user("eve")
+
+
+# What the data migrations put in the database: roles, products, permissions.
+DATA_MIGRATIONS = [
+    ("b12clinic.migrations.0001_role_groups", "create_role_groups"),
+    ("plans.migrations.0003_seed_products", "seed_products"),
+    ("b12clinic.migrations.0002_plans_permissions", "grant"),
+    ("b12clinic.migrations.0003_administration_permissions", "grant"),
+]
+
+
+@pytest.fixture
+def migration_data(transactional_db: None) -> None:
+    """Transactional tests flush the database after each test, taking with it what the data
+    migrations put there; put it back by running those migrations' own functions."""
+    from django.apps import apps
+
+    for module, function in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

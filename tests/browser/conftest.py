@@ -4,7 +4,6 @@ Without Chromium the browser tests are skipped with the install command, except 
 missing browser fails the run.
 """
 
-import importlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -22,12 +21,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-]
-DATA_MIGRATIONS = [
-    ("b12clinic.migrations.0001_role_groups", "create_role_groups"),
-    ("plans.migrations.0003_seed_products", "seed_products"),
-    ("b12clinic.migrations.0002_plans_permissions", "grant"),
-    ("b12clinic.migrations.0003_administration_permissions", "grant"),
 ]
 INSTALL_HINT = "Chromium is not installed: `sudo apt-get install chromium` runs browser tests."
 
@@ -57,13 +50,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(autouse=True)
-def _migration_data(transactional_db: None) -> None:
-    """Live-server tests flush the database after each test, taking with it what the data
-    migrations put there; put it back by running those migrations' own functions."""
-    from django.apps import apps
-
-    for module, function in DATA_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
+def _migration_data(migration_data: None) -> None:
+    """Live-server tests flush the database after each test; put the seeded data back."""
 
 
 @pytest.fixture

@@ -1,0 +1,72 @@
+"""Clinician alerts: raised once, listed urgent first, acknowledged with a note and kept."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from monitoring.models import Alert
+from monitoring.services import alerts_raise_overdue
+from tests.conftest import make_user
+from tests.plans.conftest import TODAY
+from tests.plans.recording_helpers import give_next, new_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def test_overdue_neurological_or_pernicious_anaemia_patients_raise_one_alert_each(
+    patient, clinician, nurse, clinic
+):
+    from plans.models import Patient
+
+    dietary = Patient.objects.create(
+        clinic=clinic,
+        record_number="RX2",
+        given_name="Di",
+        family_name="Et",
+        date_of_birth=date(1970, 1, 1),
+    )
+    new_plan(patient, clinician, "uk_prophylaxis")  # pernicious anaemia
+    new_plan(dietary, clinician, "uk_prophylaxis", cause="dietary")
+    later = TODAY + timedelta(days=clinic.overdue_alert_days + 1)
+
+    assert alerts_raise_overdue(today=TODAY + timedelta(days=clinic.overdue_alert_days)) == 0
+    assert alerts_raise_overdue(today=later) == 1
+    assert alerts_raise_overdue(today=later + timedelta(days=1)) == 0
+
+    alert = Alert.objects.get()
+    assert alert.patient == patient
+    assert alert.severity == "warning"
+    assert alert.title == "Injection overdue by 8 days (pernicious anaemia)"
+
+
+def test_the_dashboard_lists_urgent_alerts_first_and_acknowledging_keeps_them(
+    client, patient, clinician, nurse, other_clinic
+):
+    plan = new_plan(patient, clinician, "uk_neurological")
+    alerts_raise_overdue(today=TODAY + timedelta(days=30))  # neurological: urgent
+    give_next(plan, nurse, outcome="allergic_reaction", allergy="Hydroxocobalamin")
+    client.force_login(clinician)
+
+    page = client.get("/dashboard/").content.decode()
+    assert page.count('data-testid="alert"') == 2
+    urgent = [a for a in Alert.objects.all() if a.severity == "urgent"]
+    assert len(urgent) == 2
+
+    alert = Alert.objects.get(kind="allergic_reaction")
+    empty = client.post(f"/alerts/{alert.pk}/acknowledge/", {"note": ""})
+    assert "This field is required" in empty.content.decode()
+    client.post(f"/alerts/{alert.pk}/acknowledge/", {"note": "Called patient; antihistamine."})
+
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == clinician
+    assert alert.acknowledgement_note == "Called patient; antihistamine."
+    assert client.get("/dashboard/").content.decode().count('data-testid="alert"') == 1
+    # The acknowledged alert is still there, with who and why.
+    assert Alert.objects.count() == 2
+
+    stranger = make_user("cleo", "clinician", clinic=other_clinic)
+    client.force_login(stranger)
+    assert 'data-testid="alert"' not in client.get("/dashboard/").content.decode()
+    assert client.get(f"/alerts/{alert.pk}/acknowledge/").status_code == 404
+    client.force_login(nurse)
+    assert client.get(f"/alerts/{alert.pk}/acknowledge/").status_code == 403

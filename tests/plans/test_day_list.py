@@ -1,0 +1,327 @@
+"""/today/ and the recording pages, through the test client."""
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from plans import schedule
+from plans.models import Administration, DoseNotGiven, DoseStatus, Patient
+from plans.recording import dose_record_not_given
+from tests.plans.conftest import TODAY
+from tests.plans.recording_helpers import at, give_next, new_plan, open_doses
+
+pytestmark = pytest.mark.django_db
+
+# Two doses three days apart: started on Friday 2 January, the second is due on TODAY.
+TWO_DOSES = (
+    schedule.PhaseRule(
+        kind=schedule.PhaseKind.LOADING,
+        unit=schedule.IntervalUnit.DAYS,
+        every=3,
+        end=schedule.EndRule.AFTER_DOSES,
+        doses=2,
+    ),
+)
+
+
+def make_patient(clinic, clinician, number: int, **values) -> Patient:
+    defaults = dict(
+        record_number=f"RX{number:05d}",
+        given_name=f"Pat{number}",
+        family_name=f"Family{number:05d}",
+        date_of_birth=date(1950, 1, 1) + timedelta(days=number),
+        created_by=clinician,
+    )
+    defaults.update(values)
+    return Patient.objects.create(clinic=clinic, **defaults)
+
+
+def seed_day(clinic, clinician, nurse, count: int, first: int = 0) -> None:
+    """`count` patients for TODAY: every other one overdue from last week, the rest due today
+    after a dose given on Friday (so they have a last site)."""
+    for n in range(first, first + count):
+        patient = make_patient(clinic, clinician, n)
+        if n % 2:
+            new_plan(patient, clinician, "uk_standard", start=TODAY - timedelta(days=7))
+        else:
+            plan = new_plan(
+                patient, clinician, "uk_standard", start=TODAY - timedelta(days=3), phases=TWO_DOSES
+            )
+            give_next(plan, nurse)
+
+
+@pytest.fixture
+def day_url(clinic) -> str:
+    return f"/today/?date={TODAY.isoformat()}&clinic={clinic.pk}"
+
+
+@pytest.fixture
+def travel():
+    with time_machine.travel(at(TODAY, 9), tick=False):
+        yield
+
+
+def test_the_nurse_sees_overdue_oldest_first_then_due_with_two_identifiers(
+    client, clinic, clinician, nurse, travel
+):
+    late = make_patient(clinic, clinician, 1, given_name="Olive", family_name="Late")
+    later = make_patient(clinic, clinician, 2, given_name="Lena", family_name="Later")
+    due = make_patient(clinic, clinician, 3, given_name="Dan", family_name="Due", allergies="Latex")
+    new_plan(late, clinician, "uk_prophylaxis", start=TODAY - timedelta(days=20))
+    new_plan(later, clinician, "uk_prophylaxis", start=TODAY - timedelta(days=6))
+    new_plan(due, clinician, "uk_neurological", start=TODAY)
+    client.force_login(nurse)
+
+    page = client.get("/today/").content.decode()
+
+    overdue = page.index('data-testid="overdue-list"')
+    due_list = page.index('data-testid="due-list"')
+    assert overdue < page.index("LATE, Olive") < page.index("LATER, Lena") < due_list
+    assert due_list < page.index("DUE, Dan")
+    assert "20 days overdue" in page and "6 days overdue" in page
+    assert "Born 2 Jan 1950 · RX00001" in page
+    assert "Allergy: Latex" in page
+    assert "Neurological" in page
+    assert "Loading 1" in page and "Maintenance" in page
+
+
+def test_another_clinics_patients_never_appear(
+    client, clinic, other_clinic, clinician, nurse, travel
+):
+    from tests.conftest import make_user
+
+    theirs_clinician = make_user("cleo", "clinician", clinic=other_clinic)
+    theirs = make_patient(other_clinic, theirs_clinician, 9, family_name="Elsewhere")
+    new_plan(theirs, theirs_clinician, start=TODAY)
+    client.force_login(nurse)
+
+    assert "ELSEWHERE" not in client.get("/today/").content.decode()
+    assert client.get(f"/today/?clinic={other_clinic.pk}").status_code == 404
+    assert client.get("/today/?clinic=not-a-uuid").status_code == 404
+    dose = open_doses(theirs.plans.get())[0]
+    assert client.get(f"/doses/{dose.pk}/give/").status_code == 404
+    assert client.post(f"/doses/{dose.pk}/not-given/", {"reason": "declined"}).status_code == 404
+    assert DoseNotGiven.objects.count() == 0
+
+
+def test_neurological_or_pernicious_anaemia_overdue_beyond_the_limit_shows_an_alert(
+    client, clinic, clinician, nurse, travel
+):
+    clinic.overdue_alert_days = 5
+    clinic.save()
+    pa = make_patient(clinic, clinician, 1, family_name="Anaemia")
+    other = make_patient(clinic, clinician, 2, family_name="Dietary")
+    new_plan(pa, clinician, "uk_prophylaxis", start=TODAY - timedelta(days=6))
+    new_plan(other, clinician, "uk_prophylaxis", start=TODAY - timedelta(days=6), cause="dietary")
+    client.force_login(nurse)
+
+    page = client.get("/today/").content.decode()
+
+    assert page.count('data-testid="overdue-alert"') == 1
+    assert "Overdue 6 days with pernicious anaemia: tell the clinician." in page
+
+
+def test_date_navigation_and_a_bad_date(client, clinic, clinician, nurse, travel):
+    patient = make_patient(clinic, clinician, 1, family_name="Wednesday")
+    new_plan(patient, clinician, start=TODAY)  # Mon/Wed/Fri: due 5 and 7 January
+    client.force_login(nurse)
+
+    tuesday = client.get(f"/today/?date=2026-01-06&clinic={clinic.pk}").content.decode()
+    assert "Tuesday 6 January 2026" in tuesday
+    assert "date=2026-01-05" in tuesday and "date=2026-01-07" in tuesday
+
+    response = client.get("/today/?date=2026-02-30", follow=True)
+    assert response.status_code == 200
+    assert "is not a date" in response.content.decode()
+    assert "Monday 5 January 2026" in response.content.decode()
+
+
+def test_the_day_list_runs_the_same_queries_for_5_and_200_rows(
+    client, clinic, clinician, nurse, day_url, travel
+):
+    client.force_login(nurse)
+    seed_day(clinic, clinician, nurse, 5)
+    client.get(day_url)  # warm the session and user caches
+
+    with CaptureQueriesContext(connection) as five:
+        page = client.get(day_url).content.decode()
+    assert page.count('data-testid="day-row"') == 5
+
+    seed_day(clinic, clinician, nurse, 195, first=5)
+    with CaptureQueriesContext(connection) as two_hundred:
+        page = client.get(day_url).content.decode()
+    assert page.count('data-testid="day-row"') == 200
+
+    assert len(five) == len(two_hundred)
+    assert len(two_hundred) <= 8, [q["sql"][:120] for q in two_hundred.captured_queries]
+
+
+def test_csv_export_has_every_row_and_cannot_inject_formulas(
+    client, clinic, clinician, nurse, day_url, travel
+):
+    make_patient(clinic, clinician, 1, given_name="=HYPERLINK(1)", family_name="Sheet")
+    new_plan(Patient.objects.get(record_number="RX00001"), clinician, start=TODAY)
+    client.force_login(nurse)
+
+    response = client.get(day_url.replace("/today/", "/today/export.csv"))
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 1
+    assert rows[0]["given name"] == "'=HYPERLINK(1)"
+    assert rows[0]["record number"] == "RX00001"
+    assert rows[0]["section"] == "due"
+    assert rows[0]["suggested site"] == "Left deltoid"
+
+
+# --- Recording pages -------------------------------------------------------------------------
+
+
+def test_the_give_page_suggests_a_different_site_and_saving_returns_to_the_list(
+    client, clinic, clinician, nurse, day_url, travel
+):
+    patient = make_patient(clinic, clinician, 1)
+    plan = new_plan(patient, clinician, start=TODAY - timedelta(days=3), phases=TWO_DOSES)
+    give_next(plan, nurse, site="deltoid", side="left")
+    dose = open_doses(plan)[0]
+    client.force_login(nurse)
+
+    form = client.get(f"/doses/{dose.pk}/give/?next={day_url}").content.decode()
+    assert "Last: Left deltoid" in form
+    assert "suggested: <strong>Right deltoid</strong>" in form
+    assert re.search(r'name="side" value="right"[^>]*checked', form)
+    assert re.search(r'name="site" value="deltoid"[^>]*checked', form)
+
+    response = client.post(
+        f"/doses/{dose.pk}/give/",
+        {
+            "identity_confirmed": "on",
+            "allergies_checked": "on",
+            "site": "deltoid",
+            "side": "right",
+            "batch": "HX9",
+            "expiry": "2026-12-31",
+            "given_at": "2026-01-05T09:00",
+            "outcome": "none",
+            "next": day_url,
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == day_url
+    record = Administration.objects.get(dose=dose)
+    assert (record.side, record.given_at) == ("right", at(TODAY, 9))
+    page = client.get(day_url).content.decode()
+    assert 'data-testid="done-row"' in page
+    assert page.count('data-testid="day-row"') == 0
+
+
+def test_expired_stock_is_shown_on_the_field_and_nothing_is_saved(
+    client, clinic, clinician, nurse, travel
+):
+    plan = new_plan(make_patient(clinic, clinician, 1), clinician, start=TODAY)
+    dose = open_doses(plan)[0]
+    client.force_login(nurse)
+
+    response = client.post(
+        f"/doses/{dose.pk}/give/",
+        {
+            "identity_confirmed": "on",
+            "allergies_checked": "on",
+            "site": "deltoid",
+            "side": "left",
+            "batch": "HX9",
+            "expiry": "2025-12-31",
+            "given_at": "2026-01-05T09:00",
+            "outcome": "none",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "This stock expired on 31 Dec 2025" in response.content.decode()
+    assert Administration.objects.count() == 0
+
+
+def test_not_given_page_records_the_reason_and_says_what_happens_next(
+    client, clinic, clinician, nurse, day_url, travel
+):
+    plan = new_plan(make_patient(clinic, clinician, 1), clinician, start=TODAY)
+    dose = open_doses(plan)[0]
+    client.force_login(nurse)
+
+    response = client.post(
+        f"/doses/{dose.pk}/not-given/", {"reason": "did_not_attend", "next": day_url}, follow=True
+    )
+
+    page = response.content.decode()
+    assert "A make-up loading dose is scheduled" in page
+    assert "Next dose due Tue 6 Jan 2026" in page
+    assert DoseNotGiven.objects.get().reason == "did_not_attend"
+    assert 'data-testid="done-row"' in page
+
+
+def test_given_elsewhere_from_the_not_given_page_needs_a_date(
+    client, clinic, clinician, nurse, travel
+):
+    plan = new_plan(make_patient(clinic, clinician, 1), clinician, "uk_prophylaxis", start=TODAY)
+    dose = open_doses(plan)[0]
+    client.force_login(nurse)
+
+    missing = client.post(f"/doses/{dose.pk}/not-given/", {"reason": "given_elsewhere"})
+    assert "Enter the date it was given elsewhere." in missing.content.decode()
+
+    client.post(
+        f"/doses/{dose.pk}/not-given/",
+        {"reason": "given_elsewhere", "given_on": "2026-01-05", "detail": "A&E, St Mary's"},
+    )
+    dose.refresh_from_db()
+    assert dose.status == DoseStatus.GIVEN
+    assert Administration.objects.get().setting == "elsewhere"
+
+
+def test_the_patient_role_cannot_open_the_day_list_or_record_in_clinic(
+    client, clinic, clinician, patient_user, travel
+):
+    plan = new_plan(make_patient(clinic, clinician, 1), clinician, start=TODAY)
+    client.force_login(patient_user)
+
+    assert client.get("/today/").status_code == 403
+    assert client.get(f"/doses/{open_doses(plan)[0].pk}/give/").status_code == 403
+
+
+def test_the_plan_page_shows_adherence_and_the_correction_history(client, clinic, clinician, nurse):
+    plan = new_plan(make_patient(clinic, clinician, 1), clinician, start=TODAY)
+    first = give_next(plan, nurse)
+    dose_record_not_given(
+        dose=open_doses(plan)[0], by=nurse, reason="declined", now=at(date(2026, 1, 7), 11)
+    )
+    client.force_login(nurse)
+    client.post(
+        f"/administrations/{first.pk}/correct/",
+        {
+            "given_at": "2026-01-05T10:00",
+            "site": "deltoid",
+            "side": "right",
+            "batch": "HX4417B",
+            "expiry": first.expiry.isoformat(),
+            "outcome": "none",
+            "reason": "Wrong arm recorded",
+        },
+    )
+
+    with time_machine.travel(at(date(2026, 1, 8), 9), tick=False):
+        page = client.get(f"/plans/{plan.pk}/").content.decode()
+
+    assert "1 of 2 doses due so far given" in page
+    assert "Not given</span> Declined" in page
+    assert "Right deltoid" in page
+    assert "Wrong arm recorded" in page
+    assert "History (1 earlier version)" in page
+    assert Administration.objects.count() == 2

@@ -37,6 +37,7 @@ test: $(STAMP) lint
 # Benchmarks need PostgreSQL: DATABASE_URL defaults to a b12clinic_bench database on localhost.
 bench: $(STAMP)
 	$(BIN)/python bench/materialise.py
+	$(BIN)/python bench/day_list.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -65,3 +65,28 @@ def test_seed_demo_refuses_without_debug_unless_told(settings):
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("seed_demo", stdout=StringIO())
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_leaves_the_nurse_due_and_overdue_patients_today():
+    from django.utils import timezone
+
+    from monitoring.models import Alert
+    from plans.models import Administration
+    from plans.selectors import day_list
+
+    seed()
+    clinic = Clinic.objects.get()
+    listing = day_list(clinic=clinic, day=timezone.localdate(timezone=clinic.zone))
+
+    assert listing.due, "nothing due today"
+    assert len(listing.overdue) >= 2
+    # Past doses were recorded by the demo nurse, so rows have a last site to rotate from
+    # (except the patient who starts today).
+    started = [r for r in listing.overdue + listing.due if r.patient.record_number != "RV-1001"]
+    assert started and all(row.last_site for row in started)
+    assert Alert.objects.filter(patient__record_number="RV-1006").exists()
+
+    records = Administration.objects.count()
+    seed()
+    assert Administration.objects.count() == records

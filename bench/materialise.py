@@ -154,7 +154,7 @@ def main() -> None:
         f"{counter.count} queries"
     )
 
-    rows = list(Dose.objects.values("plan_id", "phase_id", "sequence", "due_date"))
+    rows = list(Dose.objects.values("plan_id", "clinic_id", "phase_id", "sequence", "due_date"))
     with transaction.atomic():
         Dose.objects.all().delete()
         started = time.perf_counter()

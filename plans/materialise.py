@@ -125,25 +125,29 @@ def _extend_chunk(plan_ids: Sequence[object], horizon: Horizon) -> int:
             )
         )
 
-    rows: list[tuple[object, int, int, date]] = []
+    rows: list[tuple[object, object, int, int, date]] = []
     for plan in plans:
         phases = phases_by_version[plan.current_id]
         past = sorted(past_by_plan[plan.id], key=lambda dose: (dose.anchor, dose.phase_index))
+        clinic_id = plan.patient.clinic_id
         rows.extend(
-            (plan.id, phases[due.phase_index].id, due.sequence, due.due)
+            (plan.id, clinic_id, phases[due.phase_index].id, due.sequence, due.due)
             for due in _build(plan, phases, past, horizon)
         )
     _insert_doses(rows)
     return len(rows)
 
 
-def _insert_doses(rows: Sequence[tuple[object, int, int, date]]) -> None:
-    """Insert (plan, phase, sequence, due date) rows as due doses, in bulk."""
+def _insert_doses(rows: Sequence[tuple[object, object, int, int, date]]) -> None:
+    """Insert (plan, clinic, phase, sequence, due date) rows as due doses, in bulk."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         Dose.objects.bulk_create(
-            (Dose(plan_id=p, phase_id=ph, sequence=n, due_date=d) for p, ph, n, d in rows),
+            (
+                Dose(plan_id=p, clinic_id=c, phase_id=ph, sequence=n, due_date=d)
+                for p, c, ph, n, d in rows
+            ),
             batch_size=2000,
         )
         return
@@ -151,14 +155,16 @@ def _insert_doses(rows: Sequence[tuple[object, int, int, date]]) -> None:
     # table's constraints still apply to every row.
     now = timezone.now().isoformat()
     buffer = io.StringIO()
-    for plan_id, phase_id, sequence, due in rows:
+    for plan_id, clinic_id, phase_id, sequence, due in rows:
         buffer.write(
-            f"{ordered_uuid()}\t{plan_id}\t{phase_id}\t{sequence}\t{due.isoformat()}\tdue\t\\N\t\t{now}\t{now}\n"
+            f"{ordered_uuid()}\t{plan_id}\t{clinic_id}\t{phase_id}\t{sequence}\t"
+            f"{due.isoformat()}\tdue\t\\N\t\t{now}\t{now}\n"
         )
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(
-            f"COPY {Dose._meta.db_table} (id, plan_id, phase_id, sequence, due_date, status, "
+            f"COPY {Dose._meta.db_table} (id, plan_id, clinic_id, phase_id, sequence, due_date, "
+            "status, "
             "given_on, cancelled_reason, created_at, updated_at) FROM STDIN",
             buffer,
         )
@@ -192,7 +198,15 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
         phase = phases[due.phase_index]
         existing = pending.pop((phase.id, due.sequence), None)
         if existing is None:
-            new.append(Dose(plan=plan, phase=phase, sequence=due.sequence, due_date=due.due))
+            new.append(
+                Dose(
+                    plan=plan,
+                    clinic_id=plan.patient.clinic_id,
+                    phase=phase,
+                    sequence=due.sequence,
+                    due_date=due.due,
+                )
+            )
         elif existing.due_date != due.due:
             existing.due_date = due.due
             moved.append(existing)

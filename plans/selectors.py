@@ -214,9 +214,7 @@ def _open_doses(clinic: Clinic) -> QuerySet[Dose]:
         .values("n")
     )
     return (
-        Dose.objects.filter(
-            status=DoseStatus.DUE, plan__status=PlanStatus.ACTIVE, plan__patient__clinic=clinic
-        )
+        Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic, plan__status=PlanStatus.ACTIVE)
         .select_related("phase", "plan__current__product", "plan__patient__clinic")
         .annotate(
             last_site=Subquery(last_site.values("site")[:1]),
@@ -263,14 +261,15 @@ def day_list(*, clinic: Clinic, day: date) -> DayList:
     )
     given = list(
         Administration.objects.filter(
-            given_on=day,
-            dose__plan__patient__clinic=clinic,
+            dose__clinic=clinic,
+            dose__status=DoseStatus.GIVEN,
+            dose__given_on=day,
             is_void=False,
             replaced_by__isnull=True,
         ).select_related("dose__phase", "dose__plan__patient", "given_by", "recorded_by")
     )
     not_given = list(
-        DoseNotGiven.objects.filter(on_date=day, dose__plan__patient__clinic=clinic).select_related(
+        DoseNotGiven.objects.filter(on_date=day, dose__clinic=clinic).select_related(
             "dose__phase", "dose__plan__patient", "recorded_by"
         )
     )

@@ -22,7 +22,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("b12clinic", "0002_plans_permissions"),
-        ("plans", "0005_administration"),
+        ("plans", "0006_dose_clinic_filled"),
         ("monitoring", "0001_alerts"),
     ]
 

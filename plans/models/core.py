@@ -426,6 +426,9 @@ class Dose(models.Model):
 
     id = models.UUIDField(primary_key=True, default=ordered_uuid, editable=False)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="doses")
+    # The patient's clinic, copied so the day list reads one clinic's slice of this table
+    # however many clinics share it. A patient never moves clinic (no service changes it).
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="scheduled_doses")
     sequence = models.PositiveSmallIntegerField()
     due_date = models.DateField()
@@ -455,10 +458,17 @@ class Dose(models.Model):
         ]
         indexes = [
             models.Index(fields=["plan", "due_date"], name="dose_plan_due_idx"),
-            # For the day list (plans.selectors.day_list): the undone doses up to a date are a
-            # small slice of the table however many given and future doses it holds.
+            # For the day list (plans.selectors.day_list): a clinic's undone doses up to a date,
+            # and what it gave on a date, are small slices of the table however big it grows.
             models.Index(
-                fields=["due_date"], condition=Q(status="due"), name="dose_undone_by_due_idx"
+                fields=["clinic", "due_date"],
+                condition=Q(status="due"),
+                name="dose_undone_by_due_idx",
+            ),
+            models.Index(
+                fields=["clinic", "given_on"],
+                condition=Q(status="given"),
+                name="dose_given_by_day_idx",
             ),
         ]
 

@@ -215,7 +215,9 @@ def _open_doses(clinic: Clinic) -> QuerySet[Dose]:
     )
     return (
         Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic, plan__status=PlanStatus.ACTIVE)
-        .select_related("phase", "plan__current__product", "plan__patient__clinic")
+        # Fetched by primary key after the doses, not joined: joined, PostgreSQL scanned every
+        # plan and phase of every clinic (bench/day_list.py).
+        .prefetch_related("phase", "plan__patient", "plan__current__product")
         .annotate(
             last_site=Subquery(last_site.values("site")[:1]),
             last_side=Subquery(last_site.values("side")[:1]),
@@ -224,7 +226,9 @@ def _open_doses(clinic: Clinic) -> QuerySet[Dose]:
     )
 
 
-def _row(dose: Dose, *, day: date, more_open: int = 0, recorded_today: str = "") -> DayRow:
+def _row(
+    dose: Dose, *, day: date, clinic: Clinic, more_open: int = 0, recorded_today: str = ""
+) -> DayRow:
     days_overdue = max(0, (day - dose.due_date).days)
     last_site: str | None = dose.last_site  # type: ignore[attr-defined]
     last_side: str | None = dose.last_side  # type: ignore[attr-defined]
@@ -239,7 +243,7 @@ def _row(dose: Dose, *, day: date, more_open: int = 0, recorded_today: str = "")
             last_site=last_site,
             last_side=last_side,
         ),
-        alert=_overdue_alert(dose, days_overdue, dose.plan.patient.clinic),
+        alert=_overdue_alert(dose, days_overdue, clinic),
         more_open=more_open,
         recorded_today=recorded_today,
     )
@@ -247,13 +251,14 @@ def _row(dose: Dose, *, day: date, more_open: int = 0, recorded_today: str = "")
 
 def dose_row(*, dose: Dose, day: date) -> DayRow | None:
     """The day-list row for one open dose (for the recording pages), or None if it is not open."""
-    found = _open_doses(dose.plan.patient.clinic).filter(pk=dose.pk).first()
-    return _row(found, day=day) if found is not None else None
+    clinic = dose.plan.patient.clinic
+    found = _open_doses(clinic).filter(pk=dose.pk).first()
+    return _row(found, day=day, clinic=clinic) if found is not None else None
 
 
 def day_list(*, clinic: Clinic, day: date) -> DayList:
     """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
-    open from before (overdue). Three queries whatever the number of patients."""
+    open from before (overdue). The same few queries whatever the number of patients."""
     open_doses = (
         _open_doses(clinic)
         .filter(due_date__lte=day)
@@ -293,6 +298,7 @@ def day_list(*, clinic: Clinic, day: date) -> DayList:
         row = _row(
             dose,
             day=day,
+            clinic=clinic,
             more_open=extra.get(plan_id, 0),
             recorded_today=(
                 f"Not given earlier today: {earlier.get_reason_display().lower()}"

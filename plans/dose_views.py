@@ -29,6 +29,9 @@ from .access import (
 from .forms import apply_errors
 from .models import Clinic, Dose, DoseStatus, Plan, Setting
 
+# Beyond these the previous/next-day links would overflow the calendar.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
 
 def _clinic_today(clinic: Clinic) -> date:
     return timezone.localdate(timezone=clinic.zone)
@@ -53,7 +56,10 @@ def _day_list_params(request: HttpRequest) -> tuple[list[Clinic], Clinic | None,
         day = _clinic_today(clinic)
         if text:
             try:
-                day = date.fromisoformat(text)
+                wanted_day = date.fromisoformat(text)
+                if not FIRST_DAY <= wanted_day <= LAST_DAY:
+                    raise ValueError(text)
+                day = wanted_day
             except ValueError:
                 messages.error(
                     request, f"“{text[:20]}” is not a date (use YYYY-MM-DD): today shown."
@@ -255,7 +261,7 @@ def dose_not_given(request: HttpRequest, dose_id: str) -> HttpResponse:
                     now=timezone.now(),
                 )
                 words = (
-                    "Recorded as not given. A make-up loading dose is scheduled: "
+                    "Recorded as not given. A make-up loading dose is scheduled."
                     if dose.phase.kind == "loading"
                     else "Recorded as not given. A maintenance dose stays overdue until it is "
                     "given or the clinician reschedules it. "

@@ -340,12 +340,13 @@ def dose_record_given(
         errors.add("notes", f"Keep the notes under {MAX_NOTES} characters.")
     errors.raise_any()
 
-    head = _head(dose)  # a voided record, if this dose was recorded before and voided
-    record = _save(
-        Administration(
-            dose=dose,
-            replaces=head,
-            reason="Recorded again after the earlier record was voided." if head else "",
+    return _save_given(
+        plan=plan,
+        dose=dose,
+        today=today,
+        allergy=allergy,
+        by=by,
+        record=Administration(
             setting=Setting.CLINIC,
             given_at=given_at,
             given_on=given_on,
@@ -360,12 +361,30 @@ def dose_record_given(
             warnings=warnings,
             notes=notes.strip(),
             recorded_by=by,
-        )
+        ),
     )
-    _mark_given(dose, given_on)
-    if outcome == Outcome.ALLERGIC_REACTION:
+
+
+def _save_given(
+    *,
+    plan: Plan,
+    dose: Dose,
+    today: date,
+    record: Administration,
+    allergy: str,
+    by: AbstractBaseUser,
+) -> Administration:
+    """Save a first (or after a void, a renewed) record of a dose given, and what follows."""
+    head = _head(dose)  # a voided record, if this dose was recorded before and voided
+    record.dose = dose
+    record.replaces = head
+    record.reason = "Recorded again after the earlier record was voided." if head else ""
+    _save(record)
+    assert record.given_on is not None
+    _mark_given(dose, record.given_on)
+    if record.outcome == Outcome.ALLERGIC_REACTION:
         _after_reaction(plan=plan, administration=record, allergy=allergy, by=by)
-    _replan(plan, today, f"Re-planned after the dose given on {given_on:%-d %b %Y}")
+    _replan(plan, today, f"Re-planned after the dose given on {record.given_on:%-d %b %Y}")
     return record
 
 
@@ -439,12 +458,13 @@ def dose_record_given_outside(
         errors.add("notes", f"Keep the notes under {MAX_NOTES} characters.")
     errors.raise_any()
 
-    head = _head(dose)
-    record = _save(
-        Administration(
-            dose=dose,
-            replaces=head,
-            reason="Recorded again after the earlier record was voided." if head else "",
+    return _save_given(
+        plan=plan,
+        dose=dose,
+        today=today,
+        allergy=allergy,
+        by=by,
+        record=Administration(
             setting=setting,
             given_on=given_on,
             given_by_name=given_by_name.strip(),
@@ -455,13 +475,8 @@ def dose_record_given_outside(
             outcome=outcome,
             notes=notes.strip(),
             recorded_by=by,
-        )
+        ),
     )
-    _mark_given(dose, given_on)
-    if outcome == Outcome.ALLERGIC_REACTION:
-        _after_reaction(plan=plan, administration=record, allergy=allergy, by=by)
-    _replan(plan, today, f"Re-planned after the dose given on {given_on:%-d %b %Y}")
-    return record
 
 
 @transaction.atomic

@@ -155,10 +155,6 @@ class DayList:
     due: list[DayRow]
     done: list[DoneRow]
 
-    @property
-    def rows(self) -> list[DayRow]:
-        return self.overdue + self.due
-
 
 def _site_words(site: str, side: str) -> str:
     if not site:

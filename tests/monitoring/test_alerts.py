@@ -70,3 +70,36 @@ def test_the_dashboard_lists_urgent_alerts_first_and_acknowledging_keeps_them(
     assert client.get(f"/alerts/{alert.pk}/acknowledge/").status_code == 404
     client.force_login(nurse)
     assert client.get(f"/alerts/{alert.pk}/acknowledge/").status_code == 403
+
+
+def test_the_dashboard_runs_the_same_queries_for_one_alert_and_for_many(
+    client, patient, clinician, clinic
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from monitoring.models import AlertKind, Severity
+    from monitoring.services import alert_raise
+
+    def raise_alerts(count: int, first: int) -> None:
+        for n in range(first, first + count):
+            alert_raise(
+                patient=patient,
+                kind=AlertKind.OVERDUE_INJECTION,
+                severity=Severity.URGENT if n % 2 else Severity.WARNING,
+                title=f"Alert {n}",
+                key=f"test:{n}",
+            )
+
+    client.force_login(clinician)
+    raise_alerts(1, 0)
+    client.get("/dashboard/")
+    with CaptureQueriesContext(connection) as one:
+        page = client.get("/dashboard/").content.decode()
+    assert page.count('data-testid="alert"') == 1
+    raise_alerts(9, 1)
+    with CaptureQueriesContext(connection) as ten:
+        page = client.get("/dashboard/").content.decode()
+    assert page.count('data-testid="alert"') == 10
+    assert page.index("Alert 9") < page.index("Alert 8")  # urgent before warning
+    assert len(one) == len(ten)

@@ -136,10 +136,12 @@ def test_date_navigation_and_a_bad_date(client, clinic, clinician, nurse, travel
     assert "Tuesday 6 January 2026" in tuesday
     assert "date=2026-01-05" in tuesday and "date=2026-01-07" in tuesday
 
-    response = client.get("/today/?date=2026-02-30", follow=True)
-    assert response.status_code == 200
-    assert "is not a date" in response.content.decode()
-    assert "Monday 5 January 2026" in response.content.decode()
+    for bad in ("2026-02-30", "9999-12-31", "0001-01-01", "x" * 500):
+        response = client.get(f"/today/?date={bad}", follow=True)
+        assert response.status_code == 200, bad
+        assert "is not a date" in response.content.decode()
+        assert "Monday 5 January 2026" in response.content.decode()
+    assert client.get("/today/export.csv?date=9999-12-31").status_code == 200
 
 
 def test_the_day_list_runs_the_same_queries_for_5_and_200_rows(

@@ -186,17 +186,8 @@ def _overdue_alert(dose: Dose, days_overdue: int, clinic: Clinic) -> str:
 
 
 def _open_doses(clinic: Clinic) -> QuerySet[Dose]:
-    """Open doses of a clinic's active plans, each with what its row needs: the patient's
-    last injection site and the number of doses missed before it in its phase."""
-    last_site = (
-        Administration.objects.filter(
-            dose__plan__patient=OuterRef("plan__patient"),
-            is_void=False,
-            replaced_by__isnull=True,
-        )
-        .exclude(site="")
-        .order_by("-given_on", "-recorded_at")
-    )
+    """Open doses of a clinic, each with what its row needs: the patient's last injection site
+    and the number of doses missed before it in its phase."""
     missed_before = (
         Dose.objects.filter(
             plan=OuterRef("plan"),
@@ -209,25 +200,55 @@ def _open_doses(clinic: Clinic) -> QuerySet[Dose]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    # No join to plans or patients: joined, PostgreSQL scanned every plan of every clinic
+    # (bench/day_list.py). Ending a plan cancels its open doses, so an open dose belongs to an
+    # active plan; the caller checks that again on the prefetched plan.
     return (
-        Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic, plan__status=PlanStatus.ACTIVE)
-        # Fetched by primary key after the doses, not joined: joined, PostgreSQL scanned every
-        # plan and phase of every clinic (bench/day_list.py).
-        .prefetch_related("phase", "plan__patient", "plan__current__product")
-        .annotate(
-            last_site=Subquery(last_site.values("site")[:1]),
-            last_side=Subquery(last_site.values("side")[:1]),
-            missed_before=Coalesce(Subquery(missed_before), 0),
+        Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic)
+        .prefetch_related(
+            "phase",
+            Prefetch("plan__patient", queryset=_with_last_site(Patient.objects.all())),
+            "plan__current__product",
+        )
+        .annotate(missed_before=Coalesce(Subquery(missed_before), 0))
+    )
+
+
+def _with_last_site(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Each patient's last injection site and side, over all their plans."""
+    last = (
+        Administration.objects.filter(
+            dose__plan__patient=OuterRef("pk"), is_void=False, replaced_by__isnull=True
+        )
+        .exclude(site="")
+        .order_by("-given_on", "-recorded_at")
+    )
+    return patients.annotate(
+        last_site=Subquery(last.values("site")[:1]),
+        last_side=Subquery(last.values("side")[:1]),
+    )
+
+
+def _open_in_order(doses: QuerySet[Dose]) -> list[Dose]:
+    """Oldest first, then by patient name; only doses of active plans."""
+    found = [dose for dose in doses if dose.plan.status == PlanStatus.ACTIVE]
+    found.sort(
+        key=lambda d: (
+            d.due_date,
+            d.plan.patient.family_name.lower(),
+            d.plan.patient.given_name.lower(),
+            str(d.pk),
         )
     )
+    return found
 
 
 def _row(
     dose: Dose, *, day: date, clinic: Clinic, more_open: int = 0, recorded_today: str = ""
 ) -> DayRow:
     days_overdue = max(0, (day - dose.due_date).days)
-    last_site: str | None = dose.last_site  # type: ignore[attr-defined]
-    last_side: str | None = dose.last_side  # type: ignore[attr-defined]
+    last_site: str | None = dose.plan.patient.last_site  # type: ignore[attr-defined]
+    last_side: str | None = dose.plan.patient.last_side  # type: ignore[attr-defined]
     return DayRow(
         dose=dose,
         days_overdue=days_overdue,
@@ -248,18 +269,14 @@ def _row(
 def dose_row(*, dose: Dose, day: date) -> DayRow | None:
     """The day-list row for one open dose (for the recording pages), or None if it is not open."""
     clinic = dose.plan.patient.clinic
-    found = _open_doses(clinic).filter(pk=dose.pk).first()
-    return _row(found, day=day, clinic=clinic) if found is not None else None
+    found = _open_in_order(_open_doses(clinic).filter(pk=dose.pk))
+    return _row(found[0], day=day, clinic=clinic) if found else None
 
 
 def day_list(*, clinic: Clinic, day: date) -> DayList:
     """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
     open from before (overdue). The same few queries whatever the number of patients."""
-    open_doses = (
-        _open_doses(clinic)
-        .filter(due_date__lte=day)
-        .order_by("due_date", "plan__patient__family_name", "plan__patient__given_name", "pk")
-    )
+    open_doses = _open_in_order(_open_doses(clinic).filter(due_date__lte=day))
     given = list(
         Administration.objects.filter(
             dose__clinic=clinic,

@@ -2,12 +2,14 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal as D
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring.services import alerts_raise_overdue
+from monitoring.models import SymptomCheckIn
+from monitoring.services import Entry, alerts_raise_overdue, checkin_add, lab_results_add
 from plans import dosing
 from plans.materialise import doses_extend
 from plans.models import Clinic, DoseStatus, Patient, Plan, Product
@@ -174,6 +176,73 @@ def _seed_patient(demo: DemoPatient, clinic: Clinic, clinician: User, today: dat
     if demo.given_until_days_ago is not None:
         _give_past_doses(plan, until=today - timedelta(days=demo.given_until_days_ago))
     doses_extend(plan_ids=[plan.id], today=today)
+    _add_monitoring(patient, start=start, clinician=clinician, today=today)
+
+
+# Results by plan day (negative: before the first dose) and check-ins, chosen to show each
+# verdict: Priya responding, Edward not responding (low folate and iron), Daniel's low
+# potassium after a severe anaemia, Aisha's worse numbness today.
+S = Entry
+DEMO_LABS: dict[str, list[tuple[int, list[Entry]]]] = {
+    "RV-1003": [
+        (
+            -1,
+            [
+                S("hb", D(88)),
+                S("mcv", D(114)),
+                S("retic_pct", D("0.7")),
+                S("b12", D(95)),
+                S("folate", D("6.8")),
+                S("ferritin", D(60)),
+                S("ifab", qualitative="positive"),
+            ],
+        ),
+        (8, [S("retic_pct", D("4.5"))]),
+    ],
+    "RV-1006": [
+        (
+            -2,
+            [
+                S("hb", D("9.2"), "g/dL"),
+                S("mcv", D(110)),
+                S("retic_pct", D("0.9")),
+                S("b12", D(300), "pg/mL"),
+                S("folate", D("2.9")),
+                S("ferritin", D(12)),
+            ],
+        ),
+        (9, [S("retic_pct", D("1.0"))]),
+        (60, [S("hb", D(98)), S("mcv", D(106)), S("retic_pct", D("1.1"))]),
+    ],
+    "RV-1002": [
+        (0, [S("hb", D(72)), S("mcv", D(118)), S("retic_pct", D("0.6")), S("b12", D(70))]),
+        (1, [S("potassium", D("3.1"))]),
+    ],
+}
+DEMO_CHECKINS: dict[str, list[tuple[int, dict[str, str]]]] = {
+    "RV-1003": [(14, {"numbness": "better", "balance": "same", "fatigue": "better"})],
+    "RV-1005": [(14, {"numbness": "worse", "fatigue": "same"})],
+}
+
+
+def _add_monitoring(patient: Patient, *, start: date, clinician: User, today: date) -> None:
+    for day, entries in DEMO_LABS.get(patient.record_number, []):
+        lab_results_add(
+            patient=patient,
+            entries=entries,
+            collected_on=start + timedelta(days=day),
+            by=clinician,
+            today=today,
+        )
+    calm = dict.fromkeys(SymptomCheckIn.SYMPTOM_FIELDS, "none")
+    for day, answers in DEMO_CHECKINS.get(patient.record_number, []):
+        checkin_add(
+            patient=patient,
+            answers=calm | answers,
+            on=start + timedelta(days=day),
+            by=User.objects.get(username="nurse"),
+            today=today,
+        )
 
 
 def _give_past_doses(plan: Plan, *, until: date) -> None:

@@ -2,10 +2,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from monitoring.selectors import open_alerts
+from monitoring.selectors import open_alerts, overdue_rechecks
 
 from .access import clinician_required, primary_role
 from .health import check_broker, check_database
@@ -33,7 +34,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @clinician_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     alerts = list(open_alerts(user=request.user)[:ALERTS_SHOWN])
-    return render(request, "b12clinic/dashboard.html", {"alerts": alerts})
+    rechecks = list(overdue_rechecks(user=request.user, today=timezone.localdate())[:ALERTS_SHOWN])
+    return render(
+        request, "b12clinic/dashboard.html", {"alerts": alerts, "overdue_rechecks": rechecks}
+    )
 
 
 def _worker_heartbeat() -> str | None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from plans.access import staff_clinics
+from plans.models import Administration, Patient, Plan, PlanStatus
+from plans.regimens import REGIMENS
+from plans.selectors import plan_adherence
 
-from .models import Alert, Severity
+from . import assessment, charts
+from .models import Alert, LabResult, LabTest, Recheck, Severity, SymptomCheckIn
 
 
 def open_alerts(*, user: AbstractBaseUser) -> QuerySet[Alert]:
@@ -34,3 +41,172 @@ def get_alert_for_staff(user: AbstractBaseUser, alert_id: object) -> Alert:
         )
     except (Alert.DoesNotExist, ValueError) as exc:
         raise Http404("No such alert.") from exc
+
+
+def get_result_for_staff(user: AbstractBaseUser, result_id: object) -> LabResult:
+    try:
+        return LabResult.objects.select_related("patient__clinic", "test").get(
+            pk=result_id, patient__clinic__in=staff_clinics(user)
+        )
+    except (LabResult.DoesNotExist, ValueError) as exc:
+        raise Http404("No such result.") from exc
+
+
+def get_recheck_for_staff(user: AbstractBaseUser, recheck_id: object) -> Recheck:
+    try:
+        return Recheck.objects.select_related("patient__clinic", "plan").get(
+            pk=recheck_id, patient__clinic__in=staff_clinics(user)
+        )
+    except (Recheck.DoesNotExist, ValueError) as exc:
+        raise Http404("No such recheck.") from exc
+
+
+def current_results(patient: Patient) -> QuerySet[LabResult]:
+    """Results as they stand: not voided, not replaced by a correction."""
+    return LabResult.objects.filter(
+        patient=patient, is_void=False, replaced_by__isnull=True
+    ).select_related("test")
+
+
+@dataclass(frozen=True)
+class TestSeries:
+    test: LabTest
+    results: list[LabResult]  # oldest first
+    chart: str  # inline SVG, already escaped
+
+    @property
+    def latest(self) -> LabResult:
+        return self.results[-1]
+
+
+@dataclass(frozen=True)
+class PatientLabs:
+    series: list[TestSeries]
+    history: list[LabResult]  # every row, voids and corrections included, newest first
+    rechecks: list[tuple[Recheck, str]]  # with the state today
+    checkins: list[SymptomCheckIn]
+    injections: list[date]
+
+
+def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
+    """Everything on the results page, in a fixed number of queries."""
+    history = list(
+        LabResult.objects.filter(patient=patient)
+        .select_related("test", "entered_by", "replaces")
+        .order_by("-collected_on", "-entered_at")
+    )
+    replaced = {r.replaces_id for r in history if r.replaces_id}
+    current = [r for r in history if not r.is_void and r.pk not in replaced]
+    injections = sorted(
+        Administration.objects.filter(
+            dose__plan__patient=patient,
+            is_void=False,
+            replaced_by__isnull=True,
+            given_on__isnull=False,
+        ).values_list("given_on", flat=True)
+    )
+    by_test: dict[int, list[LabResult]] = {}
+    for result in sorted(current, key=lambda r: (r.collected_on, r.entered_at)):
+        by_test.setdefault(result.test_id, []).append(result)
+    tests = {r.test_id: r.test for r in current}
+    series = [
+        TestSeries(
+            test=tests[test_id],
+            results=results,
+            chart=charts.trend_svg(
+                title=tests[test_id].name,
+                unit=tests[test_id].unit,
+                points=[
+                    charts.Point(on=r.collected_on, value=r.value)
+                    for r in results
+                    if r.value is not None
+                ],
+                band=(results[-1].range_low, results[-1].range_high),
+                markers=injections,
+                today=today,
+            )
+            if not tests[test_id].qualitative
+            else "",
+        )
+        for test_id, results in sorted(by_test.items(), key=lambda kv: tests[kv[0]].order)
+    ]
+    found_rechecks = list(
+        Recheck.objects.filter(patient=patient).exclude(status="cancelled").order_by("due_date")
+    )
+    return PatientLabs(
+        series=series,
+        history=history,
+        rechecks=[(r, r.state(today).value) for r in found_rechecks],
+        checkins=list(
+            patient.checkins.select_related("recorded_by").order_by("-on_date", "-recorded_at")
+        ),
+        injections=injections,
+    )
+
+
+def plan_rechecks(*, plan: Plan, today: date) -> list[tuple[Recheck, str]]:
+    return [(r, r.state(today).value) for r in plan.rechecks.order_by("due_date", "kind")]
+
+
+def overdue_rechecks(*, user: AbstractBaseUser, today: date) -> QuerySet[Recheck]:
+    """Pending rechecks past their window, for the clinician dashboard. One query."""
+    return (
+        Recheck.objects.filter(
+            status="pending",
+            closes__lt=today,
+            patient__clinic__in=staff_clinics(user),
+            plan__status=PlanStatus.ACTIVE,
+        )
+        .select_related("patient")
+        .order_by("closes")
+    )
+
+
+def patient_assessment(
+    *, patient: Patient, today: date
+) -> tuple[Plan, assessment.Assessment] | None:
+    """The response assessment for the patient's active plan (or their latest plan)."""
+    plan = (
+        patient.plans.select_related("current")
+        .order_by(Case(When(status=PlanStatus.ACTIVE, then=Value(0)), default=Value(1)), "-id")
+        .first()
+    )
+    if plan is None or plan.current is None:
+        return None
+    version = plan.current
+    regimen = REGIMENS.get(version.regimen)
+    phases = list(version.phases.all())
+    results = [
+        assessment.Result(
+            ref=str(r.pk),
+            test=r.test.code,
+            on=r.collected_on,
+            value=r.value,
+            unit=r.test.unit,
+            low=r.lab_low if r.lab_low is not None or r.lab_high is not None else r.range_low,
+            high=r.lab_high if r.lab_low is not None or r.lab_high is not None else r.range_high,
+            qualitative=r.qualitative,
+            band=r.band,
+        )
+        for r in current_results(patient)
+    ]
+    checkins = [
+        assessment.CheckIn(ref=str(c.pk), on=c.on_date, answers=c.answers())
+        for c in patient.checkins.all()
+    ]
+    treatment = assessment.Treatment(
+        start=version.start_date,
+        dose_mcg=version.dose_mcg,
+        route=version.route,
+        regimen=regimen.title if regimen else "",
+        regimen_dose_mcg=regimen.dose_mcg if regimen else None,
+        cause=version.cause,
+        lifelong=any(p.kind == "maintenance" and p.end_rule == "never" for p in phases),
+    )
+    return plan, assessment.assess(
+        treatment=treatment,
+        results=results,
+        checkins=checkins,
+        adherence=plan_adherence(plan=plan, today=today).overall,
+        today=today,
+    )

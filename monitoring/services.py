@@ -1,19 +1,48 @@
-"""Writes for monitoring: alerts raised by other services and by the periodic checks."""
+"""Writes for monitoring: results, rechecks, check-ins, and the alerts they raise."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from b12clinic.access import user_roles
-from b12clinic.roles import CLINICIAN
-from plans.models import Cause, Clinic, Dose, DoseStatus, Patient, Plan, PlanStatus
+from b12clinic.roles import CLINICIAN, NURSE
+from plans.models import (
+    Administration,
+    Cause,
+    Clinic,
+    Dose,
+    DoseStatus,
+    Patient,
+    Plan,
+    PlanStatus,
+)
 
-from .models import Alert, AlertKind, Severity
+from . import rechecks
+from .interpret import Flag, Limits, RangeRow, band, flag, fmt, implausible, pick_range
+from .models import (
+    Alert,
+    AlertKind,
+    Answer,
+    LabResult,
+    LabTest,
+    Qualitative,
+    Recheck,
+    RecheckStatus,
+    ReferenceRange,
+    Severity,
+    SymptomCheckIn,
+)
+from .units import UnknownUnit, find_unit, to_canonical
 
 
 def alert_raise(
@@ -108,3 +137,494 @@ def alerts_raise_overdue(*, today: date) -> int:
 
 def _overdue_key(dose: Dose) -> str:
     return f"overdue:{dose.pk}"
+
+
+# --- Laboratory results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One value as a person typed it, before it is checked and converted."""
+
+    test: str  # catalogue code
+    value: Decimal | None = None
+    unit: str = ""
+    qualitative: str = ""
+    lab_low: Decimal | None = None
+    lab_high: Decimal | None = None
+
+
+def _is_staff_of(user: AbstractBaseUser, clinic: Clinic) -> bool:
+    return bool(user_roles(user) & {CLINICIAN, NURSE}) and clinic.staff.filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def lab_results_add(
+    *,
+    patient: Patient,
+    entries: Sequence[Entry],
+    collected_on: date | None,
+    by: AbstractBaseUser,
+    today: date,
+    notes: str = "",
+) -> list[LabResult]:
+    """Check every value, convert it to its canonical unit, flag it and save the lot, or save
+    nothing. Errors are keyed by the test code (the value), `<code>_unit`, `<code>_low`,
+    `collected_on`. Then: rechecks completed, potassium planned after a severe baseline
+    anaemia, alerts raised."""
+    if not _is_staff_of(by, patient.clinic):
+        raise ValidationError("Only staff of the patient's clinic can enter results.")
+    errors: dict[str, str] = {}
+    if collected_on is None:
+        errors["collected_on"] = "Enter the date the sample was collected."
+    elif collected_on > today:
+        errors["collected_on"] = "The sample cannot have been collected in the future."
+    elif collected_on < patient.date_of_birth:
+        errors["collected_on"] = "The sample cannot be collected before the date of birth."
+    if not entries:
+        errors["__all__"] = "Enter at least one result."
+    tests = {test.code: test for test in LabTest.objects.filter(code__in=[e.test for e in entries])}
+    limits = lab_limits(tests.values(), clinic=patient.clinic, sex=patient.sex)
+    checked: list[tuple[Entry, LabTest, dict[str, Any]]] = []
+    for entry in entries:
+        test = tests.get(entry.test)
+        if test is None:
+            errors[entry.test] = "Unknown test."
+            continue
+        found = _check_entry(entry, test, limits[test.code], errors)
+        if found is not None:
+            checked.append((entry, test, found))
+    if errors:
+        raise ValidationError(errors)
+    assert collected_on is not None
+    sample = uuid.uuid4()
+    warnings = _ifab_warning(patient, collected_on) if "ifab" in tests else ""
+    saved = [
+        LabResult.objects.create(
+            patient=patient,
+            test=test,
+            sample=sample,
+            collected_on=collected_on,
+            entered_by=by,
+            notes=notes.strip(),
+            warnings=[warnings] if warnings and test.code == "ifab" else [],
+            **fields,
+        )
+        for entry, test, fields in checked
+    ]
+    _after_results(patient=patient, results=saved, today=today)
+    return saved
+
+
+def _check_entry(
+    entry: Entry, test: LabTest, limits: Limits, errors: dict[str, str]
+) -> dict[str, Any] | None:
+    code = entry.test
+    if test.qualitative:
+        if entry.qualitative not in Qualitative.values:
+            errors[code] = "Choose negative, positive or equivocal."
+            return None
+        return {"qualitative": entry.qualitative, "flag": entry.qualitative}
+    if entry.value is None:
+        errors[code] = "Enter a number."
+        return None
+    if entry.value < 0:
+        errors[code] = "A result cannot be negative."
+        return None
+    try:
+        unit = find_unit(entry.unit or test.unit, limits.units)
+    except UnknownUnit:
+        errors[f"{code}_unit"] = (
+            f"{test.name} is not accepted in “{entry.unit}”: use {', '.join(limits.units)}."
+        )
+        return None
+    factor = limits.units[unit]
+    value = to_canonical(entry.value, factor)
+    problem = implausible(entry.value, entered_unit=unit, canonical=value, limits=limits)
+    if problem:
+        errors[code] = f"{test.name} {fmt(entry.value)} {unit} is {problem}"
+        return None
+    lab_low = None if entry.lab_low is None else to_canonical(entry.lab_low, factor)
+    lab_high = None if entry.lab_high is None else to_canonical(entry.lab_high, factor)
+    if lab_low is not None and lab_high is not None and lab_low > lab_high:
+        errors[f"{code}_low"] = "The laboratory's lower limit is above its upper limit."
+        return None
+    own = replace(
+        limits,
+        low=lab_low if lab_low is not None else (limits.low if lab_high is None else None),
+        high=lab_high if lab_high is not None else (limits.high if lab_low is None else None),
+    )
+    return {
+        "value_entered": entry.value,
+        "unit_entered": unit,
+        "value": value,
+        "lab_low": lab_low,
+        "lab_high": lab_high,
+        "range_low": own.low,
+        "range_high": own.high,
+        "flag": flag(value, own),
+        "band": band(value, limits.bands),
+    }
+
+
+def lab_limits(tests: Iterable[LabTest], *, clinic: Clinic, sex: str) -> dict[str, Limits]:
+    """What each test is judged against for a patient of this clinic and sex. One query."""
+    tests = list(tests)
+    rows: dict[int, list[RangeRow]] = {}
+    for found in ReferenceRange.objects.filter(test__in=tests).filter(
+        Q(clinic=clinic) | Q(clinic__isnull=True)
+    ):
+        rows.setdefault(found.test_id, []).append(
+            RangeRow(
+                clinic_specific=found.clinic_id is not None,
+                sex=found.sex,
+                low=found.low,
+                high=found.high,
+            )
+        )
+    limits = {}
+    for test in tests:
+        low, high = pick_range(rows.get(test.pk, []), sex=sex)
+        limits[test.code] = Limits(
+            unit=test.unit,
+            units=test.factors(),
+            low=low,
+            high=high,
+            critical_low=test.critical_low,
+            critical_high=test.critical_high,
+            plausible_low=test.plausible_low,
+            plausible_high=test.plausible_high,
+            bands=test.band_rules(),
+        )
+    return limits
+
+
+def _ifab_warning(patient: Patient, collected_on: date) -> str:
+    """The intrinsic factor antibody must be drawn before injections: a dose given before the
+    sample can make the result falsely positive."""
+    last = (
+        Administration.objects.filter(
+            dose__plan__patient=patient,
+            is_void=False,
+            replaced_by__isnull=True,
+            given_on__lte=collected_on,
+        )
+        .order_by("-given_on")
+        .values_list("given_on", flat=True)
+        .first()
+    )
+    if last is None:
+        return ""
+    days = (collected_on - last).days
+    if days == 0:
+        return (
+            "Collected on the day of an injection: unless it was drawn before the dose, the "
+            "intrinsic factor antibody can be falsely positive."
+        )
+    if days <= 14:
+        return (
+            f"Drawn {days} days after an injection (given {last:%-d %b %Y}): within 2 weeks "
+            "of a dose the intrinsic factor antibody can be falsely positive. Interpret with "
+            "care."
+        )
+    return (
+        f"Drawn after injections had started (last given {last:%-d %b %Y}): the reference "
+        "advises drawing it before the first injection."
+    )
+
+
+@transaction.atomic
+def lab_result_void(
+    *, result: LabResult, by: AbstractBaseUser, reason: str, today: date
+) -> LabResult:
+    """Mark a result entered in error: a new row replaces it; the original stays."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the result is wrong."})
+    if not _is_staff_of(by, result.patient.clinic):
+        raise ValidationError("Only staff of the patient's clinic can change results.")
+    current = LabResult.objects.select_for_update().get(pk=result.pk)
+    if current.is_void or LabResult.objects.filter(replaces=current).exists():
+        raise ValidationError("This result has already been corrected or voided.")
+    try:
+        with transaction.atomic():
+            void = LabResult.objects.create(
+                patient=current.patient,
+                test=current.test,
+                sample=current.sample,
+                collected_on=current.collected_on,
+                replaces=current,
+                is_void=True,
+                reason=reason.strip(),
+                entered_by=by,
+            )
+    except IntegrityError as exc:
+        raise ValidationError("This result has already been corrected or voided.") from exc
+    return void
+
+
+def _after_results(*, patient: Patient, results: Sequence[LabResult], today: date) -> None:
+    for result in results:
+        if result.flag in (Flag.CRITICAL_LOW, Flag.CRITICAL_HIGH):
+            alert_raise(
+                patient=patient,
+                kind=AlertKind.CRITICAL_RESULT,
+                severity=Severity.URGENT,
+                title=f"Critical {result.test.name.lower()}: {result.display_value}",
+                detail=f"Collected {result.collected_on:%-d %b %Y}; "
+                f"{result.flag.replace('_', ' ')}. Review today.",
+                key=f"critical:{result.pk}",
+            )
+    plan = _active_plan(patient)
+    if plan is not None:
+        _plan_potassium(plan, results)
+    rechecks_complete(patient=patient, today=today)
+    assessment_alerts(patient=patient, today=today)
+
+
+def _active_plan(patient: Patient) -> Plan | None:
+    return (
+        patient.plans.filter(status=PlanStatus.ACTIVE)
+        .select_related("current", "patient__clinic")
+        .first()
+    )
+
+
+def _plan_potassium(plan: Plan, results: Sequence[LabResult]) -> None:
+    version = plan.current
+    assert version is not None
+    threshold = plan.patient.clinic.severe_anaemia_hb
+    for result in results:
+        if (
+            result.test.code == "hb"
+            and result.value is not None
+            and rechecks.needs_potassium(
+                hb_g_per_l=float(result.value),
+                collected=result.collected_on,
+                start=version.start_date,
+                severe_below=threshold,
+            )
+        ):
+            _recheck_create(plan, rechecks.place(rechecks.POTASSIUM, version.start_date))
+
+
+# --- Rechecks -------------------------------------------------------------------------------
+
+
+def _recheck_create(plan: Plan, planned: rechecks.Planned) -> Recheck | None:
+    if (
+        Recheck.objects.filter(plan=plan, kind=planned.rule.kind, due_date=planned.due)
+        .exclude(status=RecheckStatus.CANCELLED)
+        .exists()
+    ):
+        return None
+    return Recheck.objects.create(
+        patient=plan.patient,
+        plan=plan,
+        kind=planned.rule.kind,
+        title=planned.rule.title,
+        tests=list(planned.rule.tests),
+        purpose=planned.rule.purpose,
+        caveat=planned.rule.caveat,
+        opens=planned.opens,
+        due_date=planned.due,
+        closes=planned.closes,
+    )
+
+
+def rechecks_plan(*, plan: Plan, today: date) -> list[Recheck]:
+    """The default rechecks for a new plan (called by plan_create, in its transaction)."""
+    version = plan.current
+    assert version is not None
+    maintenance = version.phases.filter(kind="maintenance").exists()
+    created = [
+        _recheck_create(plan, planned)
+        for planned in rechecks.default_rechecks(
+            start=version.start_date,
+            serum_b12=plan.patient.clinic.recheck_serum_b12,
+            maintenance=maintenance,
+        )
+    ]
+    saved = [recheck for recheck in created if recheck is not None]
+    rechecks_complete(patient=plan.patient, today=today)
+    return saved
+
+
+def rechecks_cancel_for_plan(*, plan: Plan, reason: str) -> int:
+    """A plan that ends takes its pending rechecks with it."""
+    return plan.rechecks.filter(status=RecheckStatus.PENDING).update(
+        status=RecheckStatus.CANCELLED, cancelled_reason=reason[:500]
+    )
+
+
+@transaction.atomic
+def recheck_cancel(*, recheck: Recheck, by: AbstractBaseUser, reason: str) -> Recheck:
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this recheck is not needed."})
+    if (
+        CLINICIAN not in user_roles(by)
+        or not recheck.patient.clinic.staff.filter(pk=by.pk).exists()
+    ):
+        raise ValidationError("Only a clinician of the patient's clinic can change rechecks.")
+    updated = Recheck.objects.filter(pk=recheck.pk, status=RecheckStatus.PENDING).update(
+        status=RecheckStatus.CANCELLED, cancelled_reason=reason.strip(), cancelled_by=by
+    )
+    if not updated:
+        raise ValidationError("This recheck is already done or cancelled.")
+    recheck.refresh_from_db()
+    return recheck
+
+
+@transaction.atomic
+def recheck_add(*, plan: Plan, kind: str, due: date, by: AbstractBaseUser, today: date) -> Recheck:
+    """Add a planned recheck of a standard kind on a chosen date (its window moves with it)."""
+    if CLINICIAN not in user_roles(by) or not plan.patient.clinic.staff.filter(pk=by.pk).exists():
+        raise ValidationError("Only a clinician of the patient's clinic can plan rechecks.")
+    try:
+        rule = rechecks.RULES[rechecks.Kind(kind)]
+    except (KeyError, ValueError) as exc:
+        raise ValidationError({"kind": "Choose a recheck."}) from exc
+    if due < today:
+        raise ValidationError({"due_date": "A new recheck cannot be due in the past."})
+    anchor = due - timedelta(days=rule.due)
+    created = _recheck_create(plan, rechecks.place(rule, anchor))
+    if created is None:
+        raise ValidationError({"due_date": "This recheck is already planned for that date."})
+    rechecks_complete(patient=plan.patient, today=today)
+    return created
+
+
+def rechecks_complete(*, patient: Patient, today: date) -> list[Recheck]:
+    """Mark done each pending recheck whose tests all have a result inside its window (or,
+    for a symptom review, a check-in inside it). A yearly blood count plans the next one."""
+    pending = list(
+        Recheck.objects.filter(patient=patient, status=RecheckStatus.PENDING).select_related("plan")
+    )
+    if not pending:
+        return []
+    results = list(
+        LabResult.objects.filter(
+            patient=patient, is_void=False, replaced_by__isnull=True
+        ).values_list("test__code", "collected_on")
+    )
+    checkin_dates = list(patient.checkins.values_list("on_date", flat=True))
+    done = []
+    for recheck in pending:
+        if recheck.tests:
+            complete = rechecks.completes(
+                tests=tuple(recheck.tests),
+                opens=recheck.opens,
+                closes=recheck.closes,
+                results=results,
+            )
+            inside = [d for c, d in results if c in recheck.tests and recheck.opens <= d]
+            inside = [d for d in inside if d <= recheck.closes]
+        else:
+            inside = [d for d in checkin_dates if recheck.opens <= d <= recheck.closes]
+            complete = bool(inside)
+        if not complete:
+            continue
+        recheck.status = RecheckStatus.DONE
+        recheck.done_on = max(inside)
+        recheck.done_note = "Results entered" if recheck.tests else "Symptom check-in recorded"
+        recheck.save(update_fields=["status", "done_on", "done_note"])
+        done.append(recheck)
+        if recheck.kind == rechecks.Kind.YEARLY_BLOOD_COUNT and recheck.plan.is_active:
+            _recheck_create(recheck.plan, rechecks.next_yearly(done_on=recheck.done_on))
+    return done
+
+
+# --- Symptom check-ins ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def checkin_add(
+    *,
+    patient: Patient,
+    answers: Mapping[str, str],
+    on: date,
+    by: AbstractBaseUser,
+    today: date,
+    notes: str = "",
+    dose: Dose | None = None,
+) -> SymptomCheckIn:
+    if not _is_staff_of(by, patient.clinic):
+        raise ValidationError("Only staff of the patient's clinic can record a check-in.")
+    errors = {
+        name: "Choose none, better, same or worse."
+        for name in SymptomCheckIn.SYMPTOM_FIELDS
+        if answers.get(name) not in Answer.values
+    }
+    if on > today:
+        errors["on_date"] = "A check-in cannot be in the future."
+    elif on < patient.date_of_birth:
+        errors["on_date"] = "A check-in cannot be before the date of birth."
+    if dose is not None and dose.plan.patient_id != patient.pk:
+        errors["__all__"] = "That dose belongs to another patient."
+    if errors:
+        raise ValidationError(errors)
+    plan = dose.plan if dose is not None else _active_plan(patient)
+    checkin = SymptomCheckIn.objects.create(
+        patient=patient,
+        plan=plan,
+        dose=dose,
+        on_date=on,
+        notes=notes.strip(),
+        recorded_by=by,
+        **{name: answers[name] for name in SymptomCheckIn.SYMPTOM_FIELDS},
+    )
+    rechecks_complete(patient=patient, today=today)
+    assessment_alerts(patient=patient, today=today)
+    return checkin
+
+
+# --- Alerts from the assessment -------------------------------------------------------------
+
+
+def assessment_alerts(*, patient: Patient, today: date) -> list[Alert]:
+    """Raise what the response assessment says needs a clinician: urgent findings (low
+    potassium early on, worse nerve symptoms) and an inadequate response."""
+    from .selectors import patient_assessment
+
+    found = patient_assessment(patient=patient, today=today)
+    if found is None:
+        return []
+    plan, assessment = found
+    raised = []
+    for urgent in assessment.urgent:
+        kind = (
+            AlertKind.LOW_POTASSIUM if urgent.key.startswith("potassium") else AlertKind.NEURO_WORSE
+        )
+        raised.append(
+            alert_raise(
+                patient=patient,
+                plan=plan,
+                kind=kind,
+                severity=Severity.URGENT,
+                title=urgent.title,
+                detail=urgent.detail,
+                key=urgent.key,
+            )
+        )
+    if assessment.inadequate:
+        concerns = [
+            finding.text
+            for finding in assessment.haematological.findings
+            if finding.status == "concern"
+        ]
+        # One open alert per plan: another only once the last one was acknowledged.
+        seen = Alert.objects.filter(
+            plan=plan, kind=AlertKind.INADEQUATE_RESPONSE, acknowledged_at__isnull=False
+        ).count()
+        raised.append(
+            alert_raise(
+                patient=patient,
+                plan=plan,
+                kind=AlertKind.INADEQUATE_RESPONSE,
+                severity=Severity.WARNING,
+                title="Not responding as expected to B12 injections",
+                detail=" ".join(concerns)
+                + " Check the dose, adherence, diagnosis and cause on the results page.",
+                key=f"inadequate:{plan.pk}:{seen}",
+            )
+        )
+    return raised

@@ -10,4 +10,10 @@ urlpatterns = [
         views.alert_acknowledge,
         name="alert_acknowledge",
     ),
+    path("patients/<uuid:patient_id>/labs/", views.labs, name="labs"),
+    path("patients/<uuid:patient_id>/labs/new/", views.lab_new, name="lab_new"),
+    path("patients/<uuid:patient_id>/checkins/new/", views.checkin_new, name="checkin_new"),
+    path("results/<uuid:result_id>/void/", views.result_void, name="result_void"),
+    path("rechecks/<uuid:recheck_id>/cancel/", views.recheck_cancel, name="recheck_cancel"),
+    path("plans/<uuid:plan_id>/rechecks/add/", views.recheck_add, name="recheck_add"),
 ]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 
 from . import adherence, sites
 from .access import staff_clinics
@@ -223,10 +223,9 @@ def _with_last_site(patients: QuerySet[Patient]) -> QuerySet[Patient]:
         .exclude(site="")
         .order_by("-given_on", "-recorded_at")
     )
-    return patients.annotate(
-        last_site=Subquery(last.values("site")[:1]),
-        last_side=Subquery(last.values("side")[:1]),
-    )
+    # One subquery for both: each runs once per patient on the page.
+    both = last.annotate(both=Concat("site", Value("|"), "side")).values("both")[:1]
+    return patients.annotate(last_site_side=Subquery(both))
 
 
 def _open_in_order(doses: QuerySet[Dose]) -> list[Dose]:
@@ -247,8 +246,8 @@ def _row(
     dose: Dose, *, day: date, clinic: Clinic, more_open: int = 0, recorded_today: str = ""
 ) -> DayRow:
     days_overdue = max(0, (day - dose.due_date).days)
-    last_site: str | None = dose.plan.patient.last_site  # type: ignore[attr-defined]
-    last_side: str | None = dose.plan.patient.last_side  # type: ignore[attr-defined]
+    both: str | None = dose.plan.patient.last_site_side  # type: ignore[attr-defined]
+    last_site, _, last_side = (both or "").partition("|")
     return DayRow(
         dose=dose,
         days_overdue=days_overdue,

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from b12clinic.access import user_roles
 from b12clinic.roles import CLINICIAN
+from monitoring.services import rechecks_cancel_for_plan, rechecks_plan
 
 from . import dosing, schedule
 from .materialise import doses_cancel_pending, doses_extend, doses_reconcile
@@ -291,6 +292,7 @@ def plan_create(
     plan.current = version
     plan.save(update_fields=["current"])
     doses_extend(plan_ids=[plan.id], today=today)
+    rechecks_plan(plan=plan, today=today)
     return plan
 
 
@@ -413,6 +415,7 @@ def plan_stop(
     locked.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
     label = "completed" if status == PlanStatus.COMPLETED else "stopped"
     doses_cancel_pending(plan=locked, reason=f"Plan {label}: {reason.strip()}")
+    rechecks_cancel_for_plan(plan=locked, reason=f"Plan {label}: {reason.strip()}")
     return locked
 
 

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from b12clinic.access import clinician_required, patient_required, staff_required
+from monitoring import selectors as monitoring_selectors
+from monitoring.forms import RecheckAddForm
 
 from . import forms, schedule, selectors, services
 from .access import get_patient_for_staff, get_plan_for_staff, staff_clinics
@@ -212,6 +214,8 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             **_timeline_context(request, plan, today),
             "adherence": selectors.plan_adherence(plan=plan, today=today),
             "records": selectors.plan_records(plan=plan),
+            "rechecks": monitoring_selectors.plan_rechecks(plan=plan, today=today),
+            "recheck_form": RecheckAddForm(today=today),
             "first_open": plan.doses.filter(status="due").order_by("due_date").first(),
             "awaiting_review": awaiting_review,
             "today": today,

@@ -77,6 +77,8 @@ DATA_MIGRATIONS = [
     ("plans.migrations.0003_seed_products", "seed_products"),
     ("b12clinic.migrations.0002_plans_permissions", "grant"),
     ("b12clinic.migrations.0003_administration_permissions", "grant"),
+    ("monitoring.migrations.0003_seed_lab_catalogue", "seed"),
+    ("b12clinic.migrations.0004_monitoring_permissions", "grant"),
 ]
 
 

@@ -57,6 +57,17 @@ class Clinic(models.Model):
     on_time_window_days = models.PositiveSmallIntegerField(
         default=3, help_text="A dose given up to this many days after its due date is on time."
     )
+    recheck_serum_b12 = models.BooleanField(
+        "plan a serum B12 recheck",
+        default=False,
+        help_text="UK guidance advises against retesting serum B12 routinely once injections "
+        "start; some clinics recheck it to confirm repletion.",
+    )
+    severe_anaemia_hb = models.PositiveSmallIntegerField(
+        "severe anaemia below (g/L)",
+        default=80,
+        help_text="A baseline haemoglobin below this plans a potassium check within 48 hours.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,0 +1,189 @@
+"""Planned rechecks from the plan start (clinical-reference.md §4). Pure: no Django.
+
+Each recheck has a window; a result for each of its tests collected inside the window completes
+it (a symptom review is completed by a check-in). Days count from the plan start, day 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+SERUM_B12_CAVEAT = (
+    "UK guidance advises against retesting serum B12 routinely once injections have started: "
+    "judge the response on the blood count and symptoms. Offered because this clinic checks "
+    "repletion."
+)
+IFAB_CAVEAT = (
+    "Draw the intrinsic factor antibody before the first injection, not within 2 weeks of one."
+)
+
+
+class Kind(StrEnum):
+    BASELINE = "baseline"
+    POTASSIUM = "potassium_48h"
+    RETICULOCYTES = "retics_day7"
+    BLOOD_COUNT_8W = "fbc_8w"
+    SYMPTOM_REVIEW = "symptom_review_3m"
+    YEARLY_BLOOD_COUNT = "fbc_yearly"
+    SERUM_B12 = "serum_b12"
+    OTHER = "other"
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: Kind
+    title: str
+    tests: tuple[str, ...]  # catalogue codes; empty for a symptom review
+    purpose: str
+    opens: int  # days from the start
+    due: int
+    closes: int
+    caveat: str = ""
+
+
+BASELINE = Rule(
+    Kind.BASELINE,
+    "Baseline bloods",
+    ("hb", "mcv", "retic_pct", "b12", "folate", "ferritin", "ifab"),
+    "Before the first dose: blood count, reticulocytes, B12, folate, iron stores, and the "
+    "intrinsic factor antibody (before any injection).",
+    opens=-60,
+    due=0,
+    closes=0,
+    caveat=IFAB_CAVEAT,
+)
+POTASSIUM = Rule(
+    Kind.POTASSIUM,
+    "Potassium within 48 hours",
+    ("potassium",),
+    "Severe anaemia at baseline: potassium can fall as new red cells are made.",
+    opens=0,
+    due=2,
+    closes=2,
+)
+RETICULOCYTES = Rule(
+    Kind.RETICULOCYTES,
+    "Reticulocytes at day 7–10",
+    ("retic_pct",),
+    "Reticulocytes should rise, peaking about day 5–7: the first sign of response.",
+    opens=7,
+    due=10,
+    closes=10,
+)
+BLOOD_COUNT_8W = Rule(
+    Kind.BLOOD_COUNT_8W,
+    "Blood count and reticulocytes at 8 weeks",
+    ("hb", "mcv", "retic_pct"),
+    "Haemoglobin and MCV should be normal by about 8 weeks.",
+    opens=49,
+    due=56,
+    closes=70,
+)
+SYMPTOM_REVIEW = Rule(
+    Kind.SYMPTOM_REVIEW,
+    "Symptom review at 3 months",
+    (),
+    "Review tiredness and nerve symptoms (NG239); refer if haemoglobin has not risen.",
+    opens=77,
+    due=91,
+    closes=105,
+)
+YEARLY_BLOOD_COUNT = Rule(
+    Kind.YEARLY_BLOOD_COUNT,
+    "Yearly blood count",
+    ("hb", "mcv"),
+    "Maintenance: a yearly blood count.",
+    opens=335,
+    due=365,
+    closes=395,
+)
+SERUM_B12 = Rule(
+    Kind.SERUM_B12,
+    "Serum B12 recheck",
+    ("b12",),
+    "Serum B12 to confirm repletion (this clinic's choice).",
+    opens=49,
+    due=56,
+    closes=70,
+    caveat=SERUM_B12_CAVEAT,
+)
+
+RULES: dict[Kind, Rule] = {
+    rule.kind: rule
+    for rule in (
+        BASELINE,
+        POTASSIUM,
+        RETICULOCYTES,
+        BLOOD_COUNT_8W,
+        SYMPTOM_REVIEW,
+        YEARLY_BLOOD_COUNT,
+        SERUM_B12,
+    )
+}
+
+
+@dataclass(frozen=True)
+class Planned:
+    rule: Rule
+    opens: date
+    due: date
+    closes: date
+
+
+def place(rule: Rule, anchor: date) -> Planned:
+    return Planned(
+        rule=rule,
+        opens=anchor + timedelta(days=rule.opens),
+        due=anchor + timedelta(days=rule.due),
+        closes=anchor + timedelta(days=rule.closes),
+    )
+
+
+def default_rechecks(*, start: date, serum_b12: bool, maintenance: bool) -> list[Planned]:
+    """The rechecks a new plan gets. Potassium is added later, when a baseline haemoglobin
+    shows severe anaemia (`needs_potassium`)."""
+    rules = [BASELINE, RETICULOCYTES, BLOOD_COUNT_8W, SYMPTOM_REVIEW]
+    if serum_b12:
+        rules.append(SERUM_B12)
+    if maintenance:
+        rules.append(YEARLY_BLOOD_COUNT)
+    return [place(rule, start) for rule in rules]
+
+
+def next_yearly(*, done_on: date) -> Planned:
+    """The next yearly blood count, a year after the last one was done."""
+    return place(YEARLY_BLOOD_COUNT, done_on)
+
+
+def needs_potassium(*, hb_g_per_l: float, collected: date, start: date, severe_below: int) -> bool:
+    """A baseline haemoglobin (before or on the start day) showing severe anaemia."""
+    return collected <= start and hb_g_per_l < severe_below
+
+
+def state(*, status: str, opens: date, closes: date, today: date) -> State:
+    """The stored status is pending / done / cancelled; due and overdue follow from the date."""
+    if status in (State.DONE, State.CANCELLED):
+        return State(status)
+    if today > closes:
+        return State.OVERDUE
+    if today >= opens:
+        return State.DUE
+    return State.PENDING
+
+
+def completes(
+    *, tests: tuple[str, ...], opens: date, closes: date, results: list[tuple[str, date]]
+) -> bool:
+    """Whether results (test code, collected date) cover every test inside the window."""
+    inside = {code for code, collected in results if opens <= collected <= closes}
+    return bool(tests) and set(tests) <= inside

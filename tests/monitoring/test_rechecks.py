@@ -1,0 +1,89 @@
+"""Planned rechecks: pure rules."""
+
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitoring import rechecks
+from monitoring.rechecks import Kind, State
+
+START = date(2026, 3, 2)
+
+
+def test_default_rechecks_follow_the_monitoring_timeline():
+    planned = rechecks.default_rechecks(start=START, serum_b12=False, maintenance=True)
+    by_kind = {p.rule.kind: p for p in planned}
+    assert set(by_kind) == {
+        Kind.BASELINE,
+        Kind.RETICULOCYTES,
+        Kind.BLOOD_COUNT_8W,
+        Kind.SYMPTOM_REVIEW,
+        Kind.YEARLY_BLOOD_COUNT,
+    }
+    assert by_kind[Kind.BASELINE].closes == START  # before the first dose
+    assert "intrinsic factor" in by_kind[Kind.BASELINE].rule.caveat
+    retics = by_kind[Kind.RETICULOCYTES]
+    assert (retics.opens, retics.due) == (START + timedelta(7), START + timedelta(10))
+    assert by_kind[Kind.BLOOD_COUNT_8W].due == START + timedelta(weeks=8)
+    assert by_kind[Kind.SYMPTOM_REVIEW].due == START + timedelta(days=91)
+    assert by_kind[Kind.SYMPTOM_REVIEW].rule.tests == ()
+
+
+def test_serum_b12_only_when_the_clinic_opts_in_and_with_the_caveat():
+    without = rechecks.default_rechecks(start=START, serum_b12=False, maintenance=False)
+    assert Kind.SERUM_B12 not in {p.rule.kind for p in without}
+    assert Kind.YEARLY_BLOOD_COUNT not in {p.rule.kind for p in without}
+    with_b12 = rechecks.default_rechecks(start=START, serum_b12=True, maintenance=False)
+    b12 = next(p for p in with_b12 if p.rule.kind == Kind.SERUM_B12)
+    assert "advises against retesting serum B12 routinely" in b12.rule.caveat
+
+
+def test_potassium_only_after_a_severe_baseline_anaemia():
+    assert rechecks.needs_potassium(hb_g_per_l=72, collected=START, start=START, severe_below=80)
+    assert not rechecks.needs_potassium(
+        hb_g_per_l=95, collected=START, start=START, severe_below=80
+    )
+    later = START + timedelta(days=20)
+    assert not rechecks.needs_potassium(
+        hb_g_per_l=72, collected=later, start=START, severe_below=80
+    )
+
+
+def test_completes_needs_every_test_inside_the_window():
+    opens, closes = START + timedelta(49), START + timedelta(70)
+    tests = ("hb", "mcv", "retic_pct")
+    inside = START + timedelta(55)
+    assert not rechecks.completes(
+        tests=tests, opens=opens, closes=closes, results=[("hb", inside), ("mcv", inside)]
+    )
+    assert rechecks.completes(
+        tests=tests,
+        opens=opens,
+        closes=closes,
+        results=[("hb", inside), ("mcv", inside), ("retic_pct", closes)],
+    )
+    assert not rechecks.completes(
+        tests=tests,
+        opens=opens,
+        closes=closes,
+        results=[("hb", inside), ("mcv", inside), ("retic_pct", closes + timedelta(1))],
+    )
+
+
+ORDER = [State.PENDING, State.DUE, State.OVERDUE]
+
+
+@given(
+    first=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 1, 1)),
+    second=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 1, 1)),
+    length=st.integers(min_value=0, max_value=60),
+)
+def test_a_pending_recheck_only_moves_forward_in_time(first, second, length):
+    opens = date(2026, 6, 1)
+    closes = opens + timedelta(days=length)
+    a, b = sorted([first, second])
+    state_a = rechecks.state(status="pending", opens=opens, closes=closes, today=a)
+    state_b = rechecks.state(status="pending", opens=opens, closes=closes, today=b)
+    assert ORDER.index(state_a) <= ORDER.index(state_b)
+    assert rechecks.state(status="done", opens=opens, closes=closes, today=a) == State.DONE

@@ -19,6 +19,7 @@ from monitoring.services import (
     recheck_cancel,
 )
 from plans.services import plan_stop
+from tests.conftest import make_user
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import give_next, new_plan
 
@@ -408,3 +409,27 @@ def test_one_open_inadequate_response_alert_per_plan(patient, clinician):
     add(patient, clinician, Entry("hb", D("90")), on=TODAY + timedelta(30))
     assert Alert.objects.filter(kind="inadequate_response").count() == 2
     assert Alert.objects.filter(kind="inadequate_response", acknowledged_at=None).count() == 1
+
+
+def test_a_clinic_admin_sets_the_clinics_range_in_admin(client, clinic_admin, clinic, patient):
+    from monitoring.models import LabTest, ReferenceRange
+
+    mcv = LabTest.objects.get(code="mcv")
+    client.force_login(clinic_admin)
+    add_url = reverse("admin:monitoring_referencerange_add")
+    page = client.get(add_url).content.decode()
+    assert clinic.name in page
+    response = client.post(
+        add_url, {"test": mcv.pk, "clinic": clinic.pk, "sex": "", "low": "82", "high": "98"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    listing = client.get(reverse("admin:monitoring_referencerange_changelist")).content.decode()
+    assert "82" in listing
+    # The default ranges are not the clinic admin's to change.
+    default = ReferenceRange.objects.get(test=mcv, clinic=None)
+    assert (
+        client.get(reverse("admin:monitoring_referencerange_change", args=[default.pk])).status_code
+        == 302
+    )
+    (judged,) = add(patient, make_user("erin", "clinician", clinic=clinic), Entry("mcv", D(99)))
+    assert judged.flag == "high"

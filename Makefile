@@ -38,6 +38,7 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python bench/materialise.py
 	$(BIN)/python bench/day_list.py
+	$(BIN)/python bench/reminders.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -19,6 +19,7 @@ NAV_ITEMS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Dashboard", "dashboard", frozenset({CLINICIAN})),
     ("Patients", "plans:patient_list", frozenset({CLINICIAN, NURSE})),
     ("Today", "plans:today", frozenset({CLINICIAN, NURSE})),
+    ("Failed reminders", "monitoring:reminders_failed", frozenset({CLINICIAN, NURSE})),
     ("My schedule", "plans:me", frozenset({PATIENT})),
     ("Administration", "admin:index", frozenset({CLINIC_ADMIN})),
 )

@@ -179,6 +179,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # EMAIL_URL examples: smtp://user:password@mail.example.org:587 (add ?ssl=1 or use smtp+tls://),
 # consolemail:// (default), filemail:///path/to/dir.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT: int = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL", default="B12 Clinic <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -218,7 +219,32 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "monitoring.tasks.raise_overdue_alerts",
         "schedule": crontab(minute=5),
     },
+    # The outbox: every minute, claim due reminders and send them.
+    "deliver-reminders": {"task": "monitoring.tasks.deliver_reminders", "schedule": 60.0},
+    "plan-digests": {"task": "monitoring.tasks.plan_digests", "schedule": crontab(minute=0)},
+    "sync-reminders": {
+        "task": "monitoring.tasks.sync_reminders",
+        "schedule": crontab(hour=2, minute=45),
+    },
 }
+
+# --- Reminders (monitoring/reminders.py) ----------------------------------------------------
+SITE_URL: str = env("SITE_URL", default="http://localhost:8000").rstrip("/")
+REMINDER_MESSAGE_DOMAIN: str = env("REMINDER_MESSAGE_DOMAIN", default="b12clinic.local")
+REMINDER_BATCH_SIZE: int = env.int("REMINDER_BATCH_SIZE", default=100)
+REMINDER_PARALLEL_BATCHES: int = env.int("REMINDER_PARALLEL_BATCHES", default=8)
+REMINDER_MAX_ATTEMPTS: int = env.int("REMINDER_MAX_ATTEMPTS", default=5)
+REMINDER_BACKOFF_SECONDS: int = env.int("REMINDER_BACKOFF_SECONDS", default=60)
+REMINDER_SENDING_TIMEOUT_SECONDS: int = env.int("REMINDER_SENDING_TIMEOUT_SECONDS", default=300)
+REMINDER_WINDOW_DAYS: int = env.int("REMINDER_WINDOW_DAYS", default=60)
+# SMS: "monitoring.sms.ConsoleBackend" (development) or "monitoring.sms.HttpGatewayBackend"
+# (a Twilio-style REST API at SMS_GATEWAY_URL, with SMS_ACCOUNT / SMS_TOKEN / SMS_FROM).
+SMS_BACKEND: str = env("SMS_BACKEND", default="monitoring.sms.ConsoleBackend")
+SMS_GATEWAY_URL: str = env("SMS_GATEWAY_URL", default="https://api.twilio.com/2010-04-01")
+SMS_ACCOUNT: str = env("SMS_ACCOUNT", default="")
+SMS_TOKEN: str = env("SMS_TOKEN", default="")
+SMS_FROM: str = env("SMS_FROM", default="B12Clinic")
+SMS_TIMEOUT_SECONDS: float = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
 
 # --- Clinical defaults (clinical-reference.md; a clinic can change them) --------------------
 B12_DOSE_HORIZON_DAYS: int = env.int("B12_DOSE_HORIZON_DAYS", default=365)

@@ -15,7 +15,7 @@ from plans.regimens import REGIMENS
 from plans.selectors import plan_adherence
 
 from . import assessment, charts
-from .models import Alert, LabResult, LabTest, Recheck, Severity, SymptomCheckIn
+from .models import Alert, LabResult, LabTest, Recheck, Reminder, Severity, SymptomCheckIn
 
 
 def open_alerts(*, user: AbstractBaseUser) -> QuerySet[Alert]:
@@ -210,3 +210,15 @@ def patient_assessment(
         adherence=plan_adherence(plan=plan, today=today).overall,
         today=today,
     )
+
+
+def get_reminder_for_staff(user: AbstractBaseUser, reminder_id: object) -> Reminder:
+    try:
+        return Reminder.objects.get(pk=reminder_id, clinic__in=staff_clinics(user))
+    except (Reminder.DoesNotExist, ValueError) as exc:
+        raise Http404("No such reminder.") from exc
+
+
+def patient_reminders(*, patient: Patient, limit: int = 30) -> list[Reminder]:
+    """The reminder log on the patient's page: newest first. One query."""
+    return list(patient.reminders.order_by("-send_at")[:limit])

@@ -42,6 +42,7 @@ from .models import (
     Severity,
     SymptomCheckIn,
 )
+from .reminders import reminders_sync_for_patient
 from .units import UnknownUnit, find_unit, to_canonical
 
 
@@ -471,6 +472,7 @@ def recheck_cancel(*, recheck: Recheck, by: AbstractBaseUser, reason: str) -> Re
     if not updated:
         raise ValidationError("This recheck is already done or cancelled.")
     recheck.refresh_from_db()
+    reminders_sync_for_patient(patient=recheck.patient)
     return recheck
 
 
@@ -490,6 +492,7 @@ def recheck_add(*, plan: Plan, kind: str, due: date, by: AbstractBaseUser, today
     if created is None:
         raise ValidationError({"due_date": "This recheck is already planned for that date."})
     rechecks_complete(patient=plan.patient, today=today)
+    reminders_sync_for_patient(patient=plan.patient)
     return created
 
 
@@ -530,6 +533,8 @@ def rechecks_complete(*, patient: Patient, today: date) -> list[Recheck]:
         done.append(recheck)
         if recheck.kind == rechecks.Kind.YEARLY_BLOOD_COUNT and recheck.plan.is_active:
             _recheck_create(recheck.plan, rechecks.next_yearly(done_on=recheck.done_on))
+    if done:
+        reminders_sync_for_patient(patient=patient)
     return done
 
 

@@ -8,14 +8,20 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from b12clinic.access import clinician_required, staff_required
-from plans.access import get_dose_for_staff, get_patient_for_staff, get_plan_for_staff
+from plans.access import (
+    get_dose_for_staff,
+    get_patient_for_staff,
+    get_plan_for_staff,
+    staff_clinics,
+)
 from plans.forms import apply_errors
 from plans.models import Patient
 
-from . import services
+from . import reminders, services
 from .forms import (
     CheckInForm,
     LabEntryForm,
@@ -23,10 +29,11 @@ from .forms import (
     RecheckCancelForm,
     VoidResultForm,
 )
-from .models import LabTest
+from .models import Channel, LabTest
 from .selectors import (
     get_alert_for_staff,
     get_recheck_for_staff,
+    get_reminder_for_staff,
     get_result_for_staff,
     patient_assessment,
     patient_labs,
@@ -202,3 +209,44 @@ def recheck_add(request: HttpRequest, plan_id: str) -> HttpResponse:
         for error in errors:
             messages.error(request, error if field == "__all__" else f"{error}")
     return redirect("plans:plan_detail", plan.pk)
+
+
+# --- Reminders ------------------------------------------------------------------------------
+
+
+@staff_required
+def reminders_failed(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "monitoring/reminders_failed.html",
+        {"failed": reminders.failed_reminders(clinics=staff_clinics(request.user))},
+    )
+
+
+@staff_required
+@require_POST
+def reminder_retry(request: HttpRequest, reminder_id: str) -> HttpResponse:
+    reminder = get_reminder_for_staff(request.user, reminder_id)
+    try:
+        reminders.reminder_retry(reminder=reminder, by=request.user, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The reminder will be sent again within a minute.")
+    return redirect(request.POST.get("next") or "monitoring:reminders_failed")
+
+
+@csrf_exempt  # the signed token is the authority; mail clients post without a session
+@require_http_methods(["GET", "POST"])
+def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        patient, channel = reminders.read_opt_out_token(token)
+    except ValidationError:
+        return render(request, "monitoring/opt_out.html", {"invalid": True}, status=404)
+    label = Channel(channel).label.lower() if channel in Channel.values else "email"
+    if request.method == "POST":
+        reminders.reminders_opt_out(patient=patient, channel=channel, now=timezone.now())
+        return render(
+            request, "monitoring/opt_out.html", {"done": True, "patient": patient, "label": label}
+        )
+    return render(request, "monitoring/opt_out.html", {"patient": patient, "label": label})

@@ -38,6 +38,8 @@ class PatientForm(forms.ModelForm):
         self.fields["clinic"].queryset = Clinic.objects.filter(pk__in=[c.pk for c in self.clinics])
         if self.instance.pk or len(self.clinics) == 1:
             del self.fields["clinic"]
+        for name in ("reminder_lead_days", "reminder_hour"):
+            self.fields[name].required = False
 
     def chosen_clinic(self) -> Clinic | None:
         if "clinic" in self.fields:
@@ -49,7 +51,11 @@ class PatientForm(forms.ModelForm):
         pass
 
     def values(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in PATIENT_FIELDS}
+        values = {name: self.cleaned_data[name] for name in PATIENT_FIELDS}
+        for name in ("reminder_lead_days", "reminder_hour"):
+            if values[name] is None:
+                values[name] = Patient._meta.get_field(name).get_default()
+        return values
 
 
 class PatientSearchForm(forms.Form):

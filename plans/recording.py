@@ -20,6 +20,7 @@ from django.utils import timezone
 from b12clinic.access import user_roles
 from b12clinic.roles import CLINICIAN, NURSE
 from monitoring.models import AlertKind, Severity
+from monitoring.reminders import reminders_sync_for_patient
 from monitoring.services import alert_raise
 
 from . import sites
@@ -273,6 +274,7 @@ def _save(record: Administration) -> Administration:
 
 def _replan(plan: Plan, today: date, why: str) -> None:
     doses_reconcile(plan=plan, today=today, cancel_reason=why)
+    reminders_sync_for_patient(patient=plan.patient)
 
 
 @transaction.atomic

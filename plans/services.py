@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from b12clinic.access import user_roles
 from b12clinic.roles import CLINICIAN
+from monitoring.reminders import reminders_sync_for_patient
 from monitoring.services import rechecks_cancel_for_plan, rechecks_plan
 
 from . import dosing, schedule
@@ -77,6 +78,8 @@ PATIENT_FIELDS = (
     "phone",
     "reminder_email",
     "reminder_sms",
+    "reminder_lead_days",
+    "reminder_hour",
     "allergies",
     "cobalt_or_b12_sensitivity",
     "leber_optic_neuropathy",
@@ -134,6 +137,8 @@ def patient_update(
         setattr(locked, name, value)
     _check_patient(locked, today)
     locked.save()
+    # New contact details or consent move, cancel or revive the unsent reminders.
+    reminders_sync_for_patient(patient=locked)
     return locked
 
 
@@ -293,6 +298,7 @@ def plan_create(
     plan.save(update_fields=["current"])
     doses_extend(plan_ids=[plan.id], today=today)
     rechecks_plan(plan=plan, today=today)
+    reminders_sync_for_patient(patient=plan.patient)
     return plan
 
 
@@ -340,6 +346,7 @@ def plan_amend(
     locked.current = version
     locked.save(update_fields=["current"])
     doses_reconcile(plan=locked, today=today, cancel_reason=f"Superseded by version {number}")
+    reminders_sync_for_patient(patient=locked.patient)
     return version
 
 
@@ -416,6 +423,7 @@ def plan_stop(
     label = "completed" if status == PlanStatus.COMPLETED else "stopped"
     doses_cancel_pending(plan=locked, reason=f"Plan {label}: {reason.strip()}")
     rechecks_cancel_for_plan(plan=locked, reason=f"Plan {label}: {reason.strip()}")
+    reminders_sync_for_patient(patient=locked.patient)
     return locked
 
 

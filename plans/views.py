@@ -103,6 +103,7 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
             "plans": plans,
             "active_plan": next((p for p in plans if p.is_active), None),
             "today": _today(patient),
+            "reminder_log": monitoring_selectors.patient_reminders(patient=patient),
         },
     )
 

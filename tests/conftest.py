@@ -79,6 +79,7 @@ DATA_MIGRATIONS = [
     ("b12clinic.migrations.0003_administration_permissions", "grant"),
     ("monitoring.migrations.0003_seed_lab_catalogue", "seed"),
     ("b12clinic.migrations.0004_monitoring_permissions", "grant"),
+    ("b12clinic.migrations.0005_reminder_permissions", "grant"),
 ]
 
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from datetime import date
+from datetime import date, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -63,6 +63,21 @@ class Clinic(models.Model):
         help_text="UK guidance advises against retesting serum B12 routinely once injections "
         "start; some clinics recheck it to confirm repletion.",
     )
+    quiet_from = models.TimeField(
+        "no reminders from", default=time(21, 0), help_text="Clinic time; held until quiet ends."
+    )
+    quiet_until = models.TimeField("no reminders until", default=time(8, 0))
+    overdue_reminder_days = models.PositiveSmallIntegerField(
+        default=2, help_text="Remind the patient and the clinic this many days after a missed dose."
+    )
+    nurse_digest_hour = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MaxValueValidator(23)],
+        help_text="Nurses' morning email, clinic time.",
+    )
+    clinician_digest_hour = models.PositiveSmallIntegerField(
+        default=8, validators=[MaxValueValidator(23)]
+    )
     severe_anaemia_hb = models.PositiveSmallIntegerField(
         "severe anaemia below (g/L)",
         default=80,
@@ -111,6 +126,21 @@ class Patient(models.Model):
     phone = models.CharField(max_length=20, blank=True, validators=[PHONE])
     reminder_email = models.BooleanField("email reminders", default=False)
     reminder_sms = models.BooleanField("text message reminders", default=False)
+    reminder_lead_days = models.PositiveSmallIntegerField(
+        "remind this many days before",
+        default=1,
+        validators=[MaxValueValidator(14)],
+        help_text="Injection and recheck reminders are sent this many days before the date.",
+    )
+    reminder_hour = models.PositiveSmallIntegerField(
+        "remind at (hour)",
+        default=9,
+        validators=[MaxValueValidator(23)],
+        help_text="Hour of the day, clinic time.",
+    )
+    reminders_opted_out_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the patient used an opt-out link."
+    )
     allergies = models.TextField(blank=True)
     cobalt_or_b12_sensitivity = models.BooleanField("sensitivity to cobalt or B12", default=False)
     leber_optic_neuropathy = models.BooleanField(

@@ -1,0 +1,231 @@
+"""Benchmark: 10,000 due reminders through Redis and real Celery workers into an SMTP server on
+loopback.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/b12clinic_bench_reminders \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/reminders.py [count] [workers]
+
+Seeds one patient with an open dose and `count` due reminders for it, starts `workers` worker
+processes (`celery worker --concurrency 1` each) and an aiosmtpd server in this process, sends
+one tick as beat would (then one a second, as a faster beat would, so the measure is the
+delivery and not the tick interval), and waits until every reminder is sent. Prints throughput,
+the 99th-percentile lag from due to sent, duplicates (Message-IDs received twice) and lost
+(reminders never received). Goal: 0 duplicates, 0 lost, at least 200 reminders per second.
+"""
+
+from __future__ import annotations
+
+import email
+import logging
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "b12clinic.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault(
+    "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/b12clinic_bench_reminders"
+)
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
+
+import django
+from aiosmtpd.controller import Controller
+from materialise import ensure_database
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+# aiosmtpd logs every SMTP command at INFO: a cost the benchmark should not measure.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        message = email.message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+        with self.lock:
+            self.ids.append(message["X-B12-Reminder"])
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prescription(start: object) -> object:
+    from plans import dosing
+    from plans.models import Product
+    from plans.regimens import REGIMENS
+    from plans.services import Prescription
+
+    regimen = REGIMENS["uk_prophylaxis"]
+    product = Product.objects.get(code=regimen.product)
+    return Prescription(
+        regimen=regimen.code,
+        product=product,
+        dose=dosing.parse_dose(regimen.dose_text, strength_mcg_per_ml=product.strength_mcg_per_ml),
+        route=dosing.Route(regimen.route),
+        cause="malabsorption",
+        neurological=False,
+        start_date=start,
+        review_date=None,
+        phases=regimen.phases,
+    )
+
+
+def seed(count: int) -> set[str]:
+    from django.contrib.auth.models import Group, User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from monitoring.models import Reminder
+    from plans.models import Clinic, Patient
+    from plans.services import patient_create, plan_create
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE monitoring_reminder")
+    clinic, _ = Clinic.objects.get_or_create(
+        name="Bench clinic", defaults={"open_weekdays": "0123456", "email": "c@example.org"}
+    )
+    clinic.quiet_from = clinic.quiet_until = clinic.quiet_from.replace(hour=0)
+    clinic.save()
+    user, _ = User.objects.get_or_create(username="bench-clinician")
+    user.groups.add(Group.objects.get(name="clinician"))
+    clinic.staff.add(user)
+    patient = Patient.objects.filter(clinic=clinic).first() or patient_create(
+        clinic=clinic,
+        by=user,
+        today=timezone.localdate(),
+        record_number="BENCH-1",
+        given_name="Bench",
+        family_name="Patient",
+        date_of_birth=timezone.localdate() - timedelta(days=20000),
+        email="bench.patient@example.org",
+        reminder_email=True,
+    )
+    plan = patient.plans.filter(status="active").first() or plan_create(
+        patient=patient,
+        prescriber=user,
+        prescription=prescription(timezone.localdate()),
+        today=timezone.localdate(),
+    )
+    dose = plan.doses.filter(status="due").order_by("due_date").first()
+    Reminder.objects.filter(patient=patient).delete()
+    now = timezone.now()
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                kind="injection_due",
+                channel="email",
+                clinic=clinic,
+                patient=patient,
+                dose=dose,
+                for_date=dose.due_date,
+                send_at=now,
+                attempt_at=now,
+                dedupe_key=f"bench:{uuid.uuid4()}",
+            )
+            for _ in range(count)
+        ],
+        batch_size=2000,
+    )
+    return {str(pk) for pk in Reminder.objects.filter(patient=patient).values_list("pk", flat=True)}
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    processes = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    ensure_database(os.environ["DATABASE_URL"])
+    django.setup()
+    from django.db import connection
+
+    from b12clinic.celery import app
+    from monitoring.models import Reminder
+
+    if connection.vendor != "postgresql":
+        sys.exit("bench/reminders.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+    expected = seed(count)
+    broker = os.environ["CELERY_BROKER_URL"]
+    with app.connection_for_write(broker) as conn:
+        conn.default_channel.queue_purge("celery")
+    inbox = Inbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "b12clinic",
+                "worker",
+                "--concurrency=1",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"bench{n}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            start_new_session=True,
+        )
+        for n in range(processes)
+    ]
+    try:
+        time.sleep(3)  # workers up
+        started = time.monotonic()
+        deadline = started + 600
+        while time.monotonic() < deadline:
+            with app.connection_for_write(broker) as conn:
+                app.send_task("monitoring.tasks.deliver_reminders", connection=conn)
+            time.sleep(1)
+            if not Reminder.objects.filter(pk__in=expected).exclude(status="sent").exists():
+                break
+        elapsed = time.monotonic() - started
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=30)
+        smtp.stop()
+    sent = Reminder.objects.filter(pk__in=expected, status="sent")
+    first_sent = min(sent.values_list("sent_at", flat=True))
+    last_sent = max(sent.values_list("sent_at", flat=True))
+    lags = sorted((r.sent_at - r.send_at).total_seconds() for r in sent.only("sent_at", "send_at"))
+    received = Counter(i for i in inbox.ids if i in expected)
+    duplicates = sum(n - 1 for n in received.values())
+    lost = len(expected - set(received))
+    throughput = sent.count() / max((last_sent - first_sent).total_seconds(), 1e-9)
+    print(f"{count:,} reminders, {processes} worker processes, {elapsed:.1f} s until all sent")
+    print(f"throughput: {throughput:.0f} reminders/s (first to last sent)")
+    print(
+        f"lag from due to sent: median {statistics.median(lags):.1f} s, "
+        f"p99 {lags[int(len(lags) * 0.99) - 1]:.1f} s"
+    )
+    print(f"duplicates: {duplicates}, lost: {lost}")
+    met = duplicates == 0 and lost == 0 and throughput >= 200
+    print(f"goal (0 duplicates, 0 lost, >= 200/s): {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

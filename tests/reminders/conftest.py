@@ -1,0 +1,205 @@
+"""Real parts for the reminder tests: an SMTP server on loopback (aiosmtpd), a Redis server the
+test owns, a Celery worker started by the test."""
+
+from __future__ import annotations
+
+import email
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.plans.conftest import cyano, hydroxo, patient  # noqa: F401 - fixtures
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+# aiosmtpd logs every SMTP command at INFO: noise in a failing test's output.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Inbox:
+    """What the loopback SMTP server received."""
+
+    port: int
+    messages: list[Message] = field(default_factory=list)
+    delay: float = 0.0
+    refuse: str = ""  # an SMTP reply such as "451 try later", to play a failing server
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        if self.refuse:
+            return self.refuse
+        if self.delay:
+            time.sleep(self.delay)
+        message = email.message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [m["X-B12-Reminder"] for m in self.messages]
+
+    def wait_for(self, count: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.ids()) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    box = Inbox(port=free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings, inbox: Inbox) -> Inbox:
+    """This process sends through the loopback server, as production sends through its relay."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = inbox.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return inbox
+
+
+class RedisServer:
+    """A redis-server of the test's own, so the test can stop it and start it again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is not installed"
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+class Worker:
+    """`celery worker` in its own process group, on the test database and a given broker."""
+
+    def __init__(self, *, broker: str, smtp_port: int, database: str, **env: str) -> None:
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "b12clinic.settings",
+            "DEBUG": "1",
+            "ALLOWED_HOSTS": "testserver,localhost",
+            "DATABASE_URL": database,
+            "CELERY_BROKER_URL": broker,
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "REMINDER_SENDING_TIMEOUT_SECONDS": "2",
+            **env,
+        }
+        self.process: subprocess.Popen[str] | None = None
+        self.output = ""
+
+    def start(self, concurrency: int = 2) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "b12clinic",
+                "worker",
+                f"--concurrency={concurrency}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
+    def kill_hard(self) -> None:
+        """kill -9 of the worker and its children, mid-work."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.output += self.process.communicate()[0] or ""
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.output += self.process.communicate(timeout=20)[0] or ""
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.output += self.process.communicate()[0] or ""
+        self.process = None
+
+
+def tick(broker: str) -> None:
+    """What beat does every minute: send the delivery tick through the broker."""
+    from b12clinic.celery import app
+
+    with app.connection_for_write(broker) as connection:
+        app.send_task("monitoring.tasks.deliver_reminders", connection=connection)

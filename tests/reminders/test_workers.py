@@ -1,0 +1,219 @@
+"""Delivery with the real parts: a Celery worker started here, on a Redis broker started here,
+sending to an SMTP server on loopback, against the PostgreSQL test database."""
+
+import time
+import uuid
+from datetime import time as clock_time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring.models import Reminder
+from plans.models import Patient
+from tests.conftest import on_ci
+from tests.plans.recording_helpers import new_plan, open_doses
+from tests.reminders.conftest import Worker, tick
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(transactional_db, migration_data):
+    if connection.vendor != "postgresql":
+        if on_ci():
+            pytest.fail("the worker tests need PostgreSQL, and CI must have it")
+        pytest.skip("the worker tests need PostgreSQL (set DATABASE_URL)")
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    return f"postgres://{s['USER']}{password}@{host}/{s['NAME']}"
+
+
+@pytest.fixture
+def consenting(patient, clinic):
+    clinic.open_weekdays = "0123456"
+    clinic.quiet_from = clinic.quiet_until = clock_time(0)  # the suite runs at any hour
+    clinic.save()
+    patient.email = "nora.quinn@example.org"
+    patient.reminder_email = True
+    patient.save()
+    return patient
+
+
+@pytest.fixture
+def workers(inbox, own_redis):
+    started: list[Worker] = []
+
+    def start(concurrency: int = 2, **env: str) -> Worker:
+        worker = Worker(broker=own_redis.url, smtp_port=inbox.port, database=database_url(), **env)
+        worker.start(concurrency)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+        print(worker.output[-3000:])
+
+
+def many_due(patient, clinician, count: int) -> set[str]:
+    """`count` due reminders for one open dose, written as the outbox would hold them."""
+    plan = new_plan(patient, clinician, "uk_prophylaxis", start=timezone.localdate())
+    dose = open_doses(plan)[0]
+    now = timezone.now() - timedelta(minutes=1)
+    rows = [
+        Reminder(
+            kind="injection_due",
+            channel="email",
+            clinic=patient.clinic,
+            patient=patient,
+            dose=dose,
+            for_date=dose.due_date,
+            send_at=now,
+            attempt_at=now,
+            dedupe_key=f"load:{uuid.uuid4()}",
+        )
+        for _ in range(count)
+    ]
+    Reminder.objects.bulk_create(rows)
+    return {str(r.pk) for r in Reminder.objects.filter(dedupe_key__startswith="load:")}
+
+
+def wait_until(condition, timeout: float, every: float = 0.2, on_wait=None) -> bool:
+    deadline = time.monotonic() + timeout
+    last = 0.0
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if on_wait and time.monotonic() - last > 1.5:
+            on_wait()
+            last = time.monotonic()
+        time.sleep(every)
+    return condition()
+
+
+def test_an_injection_reminder_goes_end_to_end(consenting, clinician, inbox, own_redis, workers):
+    new_plan(consenting, clinician, "uk_prophylaxis", start=timezone.localdate())
+    reminder = Reminder.objects.get(kind="injection_due", status="pending")
+    assert reminder.attempt_at <= timezone.now()  # today's dose: due at once
+    workers()
+    tick(own_redis.url)
+    assert wait_until(lambda: inbox.ids(), 60), "nothing arrived"
+    (message,) = [m for m in inbox.messages if m["X-B12-Reminder"] == str(reminder.pk)]
+    assert message["To"] == "nora.quinn@example.org"
+    assert message["Message-ID"] == reminder.message_id
+    reminder.refresh_from_db()
+    assert reminder.status == "sent" and reminder.sent_at is not None
+
+
+def test_kill_9_of_the_worker_mid_batch_loses_nothing(
+    consenting, clinician, inbox, own_redis, workers
+):
+    expected = many_due(consenting, clinician, 300)
+    inbox.delay = 0.02  # a slow mail server, so the kill lands mid-batch
+    first = workers(REMINDER_BATCH_SIZE="20")
+    tick(own_redis.url)
+    assert wait_until(lambda: len(inbox.ids()) >= 40, 60)
+    first.kill_hard()
+    stuck = Reminder.objects.filter(status="sending").count()
+    assert stuck > 0, "the kill should have left claimed rows behind"
+    inbox.delay = 0
+    workers(REMINDER_BATCH_SIZE="20")
+    # Beat keeps ticking; a tick gives back rows left in `sending` after the timeout (2 s here).
+    done = wait_until(
+        lambda: (
+            not Reminder.objects.filter(dedupe_key__startswith="load:")
+            .exclude(status="sent")
+            .exists()
+        ),
+        120,
+        on_wait=lambda: tick(own_redis.url),
+    )
+    assert done, Reminder.objects.exclude(status="sent").values_list("status", flat=True)[:10]
+    received = [i for i in inbox.ids() if i in expected]
+    assert set(received) == expected  # nothing lost
+    # At most the messages on the wire at the kill, one per worker process, go out twice; the
+    # repeat carries the same Message-ID.
+    assert len(received) - len(expected) <= 2
+
+
+def test_two_ticks_at_once_send_nothing_twice(consenting, clinician, inbox, own_redis, workers):
+    expected = many_due(consenting, clinician, 300)
+    workers(REMINDER_BATCH_SIZE="10")
+    workers(REMINDER_BATCH_SIZE="10")
+    tick(own_redis.url)
+    tick(own_redis.url)
+    assert wait_until(lambda: len(inbox.ids()) >= 300, 120)
+    time.sleep(1)  # anything sent twice would arrive now
+    received = [i for i in inbox.ids() if i in expected]
+    assert len(received) == len(set(received)) == 300
+    assert Reminder.objects.filter(status="sent").count() >= 300
+
+
+def test_saving_works_with_redis_down_and_the_reminder_goes_after_it_returns(
+    consenting, clinician, nurse, inbox, own_redis, workers, client, settings
+):
+    settings.CELERY_BROKER_URL = own_redis.url
+    consenting.reminder_email = False
+    consenting.save()
+    new_plan(consenting, clinician, "uk_prophylaxis", start=timezone.localdate())
+    other = Patient.objects.create(
+        clinic=consenting.clinic,
+        record_number="RX2002",
+        given_name="Owen",
+        family_name="Hart",
+        date_of_birth=consenting.date_of_birth,
+        created_by=clinician,
+    )
+    missed = new_plan(
+        other, clinician, "uk_standard", start=timezone.localdate() - timedelta(days=5)
+    )
+    own_redis.stop()
+
+    # With no broker: the clinician turns on email reminders, the nurse records an injection.
+    client.force_login(clinician)
+    edit = {
+        name: getattr(consenting, name)
+        for name in ("record_number", "given_name", "family_name", "sex", "email", "phone")
+    }
+    edit |= {
+        "date_of_birth": consenting.date_of_birth.isoformat(),
+        "reminder_email": "on",
+        "reminder_lead_days": 1,
+        "reminder_hour": 9,
+    }
+    response = client.post(reverse("plans:patient_edit", args=[consenting.pk]), edit)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    client.force_login(nurse)
+    dose = open_doses(missed)[0]
+    moment = timezone.localtime(timezone.now() - timedelta(minutes=5))
+    response = client.post(
+        reverse("plans:dose_give", args=[dose.pk]),
+        {
+            "identity_confirmed": "on",
+            "allergies_checked": "on",
+            "site": "deltoid",
+            "side": "left",
+            "batch": "HX1",
+            "expiry": (timezone.localdate() + timedelta(days=200)).isoformat(),
+            "given_at": moment.strftime("%Y-%m-%dT%H:%M"),
+            "outcome": "none",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    dose.refresh_from_db()
+    assert dose.status == "given"
+    waiting = Reminder.objects.get(
+        patient=consenting, kind="injection_due", status="pending", attempt_at__lte=timezone.now()
+    )
+
+    own_redis.start()
+    workers()
+    tick(own_redis.url)
+    assert wait_until(lambda: str(waiting.pk) in inbox.ids(), 60)
+    waiting.refresh_from_db()
+    assert waiting.status == "sent"

@@ -423,3 +423,27 @@ def test_the_send_hour_does_not_shift_across_the_clock_change(
     utc_hours = {r.for_date: r.send_at.astimezone(UTC).hour for r in due}
     assert {h for d, h in utc_hours.items() if d <= date(2027, 3, 28)} == {9}
     assert {h for d, h in utc_hours.items() if d >= date(2027, 3, 30)} == {8}
+
+
+def test_the_failed_list_runs_the_same_queries_for_one_or_many(
+    consenting, clinician, nurse, clinic_open_daily, client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plan_starting_in(consenting, clinician, 2)
+    rows = list(consenting.reminders.filter(status="pending"))
+    assert len(rows) >= 8
+    client.force_login(nurse)
+    url = reverse("monitoring:reminders_failed")
+
+    def queries_with(failed: int) -> int:
+        Reminder.objects.filter(pk__in=[r.pk for r in rows[:failed]]).update(
+            status="failed", last_error="Mailbox full"
+        )
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url).content.decode()
+        assert page.count('data-testid="failed-reminder"') == failed
+        return len(captured)
+
+    assert queries_with(1) == queries_with(8)

@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/materialise.py
 	$(BIN)/python bench/day_list.py
 	$(BIN)/python bench/reminders.py
+	$(BIN)/python bench/schedule_pdf.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -120,7 +120,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL: str = env("REDIS_URL", default="")
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            # Redis down must not fail a request: the cache only saves work (b12clinic/cache.py).
+            "BACKEND": "b12clinic.cache.ForgivingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
         if REDIS_URL
         else {
             # A file cache is shared by the web, worker and beat processes of `make run`.
@@ -129,6 +134,10 @@ CACHES: dict[str, dict[str, Any]] = {
         }
     )
 }
+
+# Sessions are read from the cache and written through to the database: a request saves a
+# query, and a cache that is down or cleared falls back to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Accounts -------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -294,6 +294,8 @@ class Recheck(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Every write sets it: the written schedule's cache key reads it (plans/documents.py).
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["due_date", "kind"]

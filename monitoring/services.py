@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from b12clinic.access import user_roles
 from b12clinic.roles import CLINICIAN, NURSE
@@ -453,7 +454,7 @@ def rechecks_plan(*, plan: Plan, today: date) -> list[Recheck]:
 def rechecks_cancel_for_plan(*, plan: Plan, reason: str) -> int:
     """A plan that ends takes its pending rechecks with it."""
     return plan.rechecks.filter(status=RecheckStatus.PENDING).update(
-        status=RecheckStatus.CANCELLED, cancelled_reason=reason[:500]
+        status=RecheckStatus.CANCELLED, cancelled_reason=reason[:500], updated_at=timezone.now()
     )
 
 
@@ -467,7 +468,10 @@ def recheck_cancel(*, recheck: Recheck, by: AbstractBaseUser, reason: str) -> Re
     ):
         raise ValidationError("Only a clinician of the patient's clinic can change rechecks.")
     updated = Recheck.objects.filter(pk=recheck.pk, status=RecheckStatus.PENDING).update(
-        status=RecheckStatus.CANCELLED, cancelled_reason=reason.strip(), cancelled_by=by
+        status=RecheckStatus.CANCELLED,
+        cancelled_reason=reason.strip(),
+        cancelled_by=by,
+        updated_at=timezone.now(),
     )
     if not updated:
         raise ValidationError("This recheck is already done or cancelled.")
@@ -529,7 +533,7 @@ def rechecks_complete(*, patient: Patient, today: date) -> list[Recheck]:
         recheck.status = RecheckStatus.DONE
         recheck.done_on = max(inside)
         recheck.done_note = "Results entered" if recheck.tests else "Symptom check-in recorded"
-        recheck.save(update_fields=["status", "done_on", "done_note"])
+        recheck.save(update_fields=["status", "done_on", "done_note", "updated_at"])
         done.append(recheck)
         if recheck.kind == rechecks.Kind.YEARLY_BLOOD_COUNT and recheck.plan.is_active:
             _recheck_create(recheck.plan, rechecks.next_yearly(done_on=recheck.done_on))

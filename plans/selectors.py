@@ -23,6 +23,7 @@ from .models import (
     Plan,
     PlanStatus,
     PlanVersion,
+    ShareLink,
     Site,
 )
 
@@ -385,3 +386,10 @@ def plan_records(*, plan: Plan) -> list[DoseRecord]:
         for record in missed.values()
     ]
     return sorted(rows, key=lambda row: (row.dose.due_date, row.dose.sequence), reverse=True)
+
+
+def plan_share_links(*, plan: Plan, now: datetime) -> list[ShareLink]:
+    links = list(plan.share_links.select_related("created_by").annotate(use_count=Count("uses")))
+    for link in links:
+        link.state_now = link.state(now)  # type: ignore[attr-defined]
+    return links

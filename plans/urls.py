@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dose_views, views
+from . import document_views, dose_views, views
 
 app_name = "plans"
 
@@ -33,6 +33,23 @@ urlpatterns = [
         dose_views.administration_void,
         name="administration_void",
     ),
+    path("plans/<uuid:plan_id>/schedule.pdf", document_views.plan_schedule_pdf, name="plan_pdf"),
+    path("plans/<uuid:plan_id>/schedule.ics", document_views.plan_schedule_ics, name="plan_ics"),
+    path(
+        "plans/<uuid:plan_id>/share-links/",
+        document_views.share_link_create,
+        name="share_link_create",
+    ),
+    path(
+        "share-links/<uuid:link_id>/revoke/",
+        document_views.share_link_revoke,
+        name="share_link_revoke",
+    ),
+    path("s/<str:token>/", document_views.shared_schedule, name="shared_schedule"),
+    path("s/<str:token>/schedule.pdf", document_views.shared_schedule_pdf, name="shared_pdf"),
+    path("s/<str:token>/schedule.ics", document_views.shared_schedule_ics, name="shared_ics"),
+    path("me/schedule.pdf", document_views.me_schedule_pdf, name="me_pdf"),
+    path("me/schedule.ics", document_views.me_schedule_ics, name="me_ics"),
     path("me/", views.me, name="me"),
     path(
         "me/doses/<uuid:dose_id>/given-at-home/",

@@ -19,7 +19,7 @@ from monitoring.forms import RecheckAddForm
 from . import forms, schedule, selectors, services
 from .access import get_patient_for_staff, get_plan_for_staff, staff_clinics
 from .materialise import Horizon
-from .models import Patient, Plan, PlanStatus
+from .models import Administration, Patient, Plan, PlanStatus
 from .regimens import REGIMENS
 
 PREVIEW_DOSES = 12
@@ -216,6 +216,7 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             "adherence": selectors.plan_adherence(plan=plan, today=today),
             "records": selectors.plan_records(plan=plan),
             "rechecks": monitoring_selectors.plan_rechecks(plan=plan, today=today),
+            "share_links": selectors.plan_share_links(plan=plan, now=timezone.now()),
             "recheck_form": RecheckAddForm(today=today),
             "first_open": plan.doses.filter(status="due").order_by("due_date").first(),
             "awaiting_review": awaiting_review,
@@ -355,9 +356,12 @@ def plan_end_loading(request: HttpRequest, plan_id: str) -> HttpResponse:
 
 @patient_required
 def me(request: HttpRequest) -> HttpResponse:
+    """The patient's own page: next injection, what is coming, what was given, downloads."""
     patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
     plan = None
     upcoming: list[Any] = []
+    past: list[Any] = []
+    rechecks: list[Any] = []
     if patient is not None:
         plan = (
             patient.plans.filter(status=PlanStatus.ACTIVE)
@@ -365,9 +369,29 @@ def me(request: HttpRequest) -> HttpResponse:
             .first()
         )
         if plan is not None:
-            upcoming = list(plan.doses.filter(status="due").order_by("due_date")[:6])
+            upcoming = list(plan.doses.filter(status="due").order_by("due_date")[:8])
+            rechecks = [
+                (r, state)
+                for r, state in monitoring_selectors.plan_rechecks(plan=plan, today=_today(patient))
+                if state in ("pending", "due", "overdue") and r.tests
+            ]
+        past = list(
+            Administration.objects.filter(
+                dose__plan__patient=patient,
+                is_void=False,
+                replaced_by__isnull=True,
+                given_on__isnull=False,
+            ).order_by("-given_on")[:12]
+        )
     return render(
         request,
         "plans/me.html",
-        {"patient": patient, "plan": plan, "upcoming": upcoming, "today": _today(patient)},
+        {
+            "patient": patient,
+            "plan": plan,
+            "upcoming": upcoming,
+            "rechecks": rechecks,
+            "past": past,
+            "today": _today(patient),
+        },
     )

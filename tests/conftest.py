@@ -16,6 +16,14 @@ from plans.models import Clinic
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Cached PDFs and bad-token counts must not leak from one test (or run) into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def on_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
@@ -80,6 +88,7 @@ DATA_MIGRATIONS = [
     ("monitoring.migrations.0003_seed_lab_catalogue", "seed"),
     ("b12clinic.migrations.0004_monitoring_permissions", "grant"),
     ("b12clinic.migrations.0005_reminder_permissions", "grant"),
+    ("b12clinic.migrations.0006_share_link_permissions", "grant"),
 ]
 
 

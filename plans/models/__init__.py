@@ -26,6 +26,7 @@ from .core import (
     validate_time_zone,
     weekdays_from_digits,
 )
+from .sharing import ShareLink, ShareLinkUse, hash_secret
 
 __all__ = [
     "PHONE",
@@ -48,8 +49,11 @@ __all__ = [
     "Product",
     "Setting",
     "Sex",
+    "ShareLink",
+    "ShareLinkUse",
     "Side",
     "Site",
+    "hash_secret",
     "validate_time_zone",
     "weekdays_from_digits",
 ]

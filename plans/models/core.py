@@ -63,6 +63,12 @@ class Clinic(models.Model):
         help_text="UK guidance advises against retesting serum B12 routinely once injections "
         "start; some clinics recheck it to confirm repletion.",
     )
+    paper_size = models.CharField(
+        max_length=6,
+        choices=[("A4", "A4"), ("Letter", "US Letter")],
+        default="A4",
+        help_text="Page size of the written schedule.",
+    )
     quiet_from = models.TimeField(
         "no reminders from", default=time(21, 0), help_text="Clinic time; held until quiet ends."
     )
@@ -210,8 +216,11 @@ class Product(models.Model):
         ]
 
     def __str__(self) -> str:
-        strength = dosing.format_mcg(self.strength_mcg_per_ml)
-        return f"{self.generic_name.capitalize()} {strength}/mL ({self.routes_display})"
+        return f"{self.generic_name.capitalize()} {self.strength_display} ({self.routes_display})"
+
+    @property
+    def strength_display(self) -> str:
+        return f"{dosing.format_mcg(self.strength_mcg_per_ml)}/mL"
 
     @property
     def routes(self) -> frozenset[dosing.Route]:

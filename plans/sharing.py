@@ -1,0 +1,121 @@
+"""Share links: create, revoke, and open one (each use recorded; bad tokens throttled)."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from b12clinic.access import user_roles
+from b12clinic.roles import CLINICIAN
+
+from .models import Clinic, Plan, PlanStatus, ShareLink, ShareLinkUse, hash_secret
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 365
+BAD_TOKENS_ALLOWED = 10  # per address per window
+BAD_TOKEN_WINDOW_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class NewLink:
+    link: ShareLink
+    token: str  # shown once: only its hash is stored
+
+
+@transaction.atomic
+def share_link_create(
+    *, plan: Plan, by: AbstractBaseUser, now: datetime, days: int = DEFAULT_DAYS
+) -> NewLink:
+    if CLINICIAN not in user_roles(by) or not plan.patient.clinic.staff.filter(pk=by.pk).exists():
+        raise ValidationError("Only a clinician of the patient's clinic can share the schedule.")
+    if plan.status != PlanStatus.ACTIVE:
+        raise ValidationError("Only an active plan's schedule can be shared.")
+    if not 1 <= days <= MAX_DAYS:
+        raise ValidationError({"days": f"Choose between 1 and {MAX_DAYS} days."})
+    secret = ShareLink.new_secret()
+    link = ShareLink.objects.create(
+        plan=plan,
+        secret_hash=hash_secret(secret),
+        created_by=by,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    return NewLink(link=link, token=link.token(secret))
+
+
+@transaction.atomic
+def share_link_revoke(*, link: ShareLink, by: AbstractBaseUser, now: datetime) -> ShareLink:
+    if (
+        CLINICIAN not in user_roles(by)
+        or not link.plan.patient.clinic.staff.filter(pk=by.pk).exists()
+    ):
+        raise ValidationError("Only a clinician of the patient's clinic can revoke the link.")
+    updated = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=by
+    )
+    if not updated:
+        raise ValidationError("This link was already revoked.")
+    link.refresh_from_db()
+    return link
+
+
+@dataclass(frozen=True)
+class Opened:
+    link: ShareLink | None
+    clinic: Clinic | None  # for the phone number on the "no longer valid" page
+    problem: str  # "", "throttled", "unknown", "tampered", "expired", "revoked", "ended"
+
+
+def _throttle_key(ip: str) -> str:
+    return f"share-bad-tokens:{ip}"
+
+
+def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: datetime) -> Opened:
+    """The link a token names, if it may be used now. Every use of a known link is recorded,
+    refused ones too; an address that keeps sending bad tokens is refused for a while."""
+    if (cache.get(_throttle_key(ip)) or 0) >= BAD_TOKENS_ALLOWED:
+        return Opened(None, None, "throttled")
+    link_id, _, secret = token.partition(".")
+    link = None
+    try:
+        link = ShareLink.objects.select_related("plan__patient__clinic").get(
+            pk=uuid.UUID(hex=link_id)
+        )
+    except (ValueError, ShareLink.DoesNotExist):
+        _count_bad(ip)
+        return Opened(None, None, "unknown")
+    clinic = link.plan.patient.clinic
+    problem = ""
+    if not secret or not hmac.compare_digest(hash_secret(secret), link.secret_hash):
+        problem = "tampered"
+        _count_bad(ip)
+    elif link.revoked_at is not None:
+        problem = "revoked"
+    elif now >= link.expires_at:
+        problem = "expired"
+    elif link.plan.status != PlanStatus.ACTIVE:
+        problem = "ended"
+    ShareLinkUse.objects.create(
+        link=link,
+        at=now,
+        what=f"refused:{problem}" if problem else what,
+        ip=ip or None,
+        user_agent=user_agent[:300],
+    )
+    return Opened(None if problem else link, clinic, problem)
+
+
+def _count_bad(ip: str) -> None:
+    key = _throttle_key(ip)
+    if not cache.add(key, 1, BAD_TOKEN_WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, BAD_TOKEN_WINDOW_SECONDS)

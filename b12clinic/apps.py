@@ -6,3 +6,10 @@ class B12ClinicConfig(AppConfig):
 
     name = "b12clinic"
     verbose_name = "B12 Clinic"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .security import session_started
+
+        user_logged_in.connect(session_started, dispatch_uid="b12clinic.session_started")

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import otp_views, views
 
 admin.site.site_header = "B12 Clinic administration"
 admin.site.site_title = "B12 Clinic"
@@ -17,6 +17,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/otp/", otp_views.otp_verify, name="otp_verify"),
+    path("accounts/otp/setup/", otp_views.otp_setup, name="otp_setup"),
     path("admin/", admin.site.urls),
     path("", include("plans.urls")),
     path("", include("monitoring.urls")),

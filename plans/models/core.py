@@ -63,6 +63,10 @@ class Clinic(models.Model):
         help_text="UK guidance advises against retesting serum B12 routinely once injections "
         "start; some clinics recheck it to confirm repletion.",
     )
+    require_second_factor = models.BooleanField(
+        default=False,
+        help_text="Staff must pass a one-time code (an authenticator app) after their password.",
+    )
     paper_size = models.CharField(
         max_length=6,
         choices=[("A4", "A4"), ("Letter", "US Letter")],

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from b12clinic.access import primary_role
 from plans.models import Clinic
@@ -39,7 +40,8 @@ def test_seed_demo_creates_one_login_per_role_and_prints_them():
         ("patient", "patient"),
         ("admin", "clinic_admin"),
     ]:
-        user = authenticate(username=username, password="b12demo")
+        request = RequestFactory().post("/accounts/login/")
+        user = authenticate(request, username=username, password="b12demo")
         assert user is not None, username
         assert primary_role(user) == role
         assert username in output

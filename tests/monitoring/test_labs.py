@@ -348,6 +348,8 @@ def test_results_page_query_count_does_not_grow_with_results(patient, clinician,
     url = reverse("monitoring:labs", args=[patient.pk])
     add(patient, clinician, Entry("hb", D("90")), Entry("mcv", D("110")), on=TODAY)
 
+    client.get(url)  # warm: the second-factor requirement is then cached for a minute
+
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200

@@ -21,6 +21,7 @@ NAV_ITEMS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Today", "plans:today", frozenset({CLINICIAN, NURSE})),
     ("Failed reminders", "monitoring:reminders_failed", frozenset({CLINICIAN, NURSE})),
     ("My schedule", "plans:me", frozenset({PATIENT})),
+    ("Audit trail", "audit_list", frozenset({CLINIC_ADMIN})),
     ("Administration", "admin:index", frozenset({CLINIC_ADMIN})),
 )
 

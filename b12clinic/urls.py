@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import otp_views, views
+from . import audit_views, otp_views, views
 
 admin.site.site_header = "B12 Clinic administration"
 admin.site.site_title = "B12 Clinic"
@@ -19,6 +19,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/otp/", otp_views.otp_verify, name="otp_verify"),
     path("accounts/otp/setup/", otp_views.otp_setup, name="otp_setup"),
+    path("audit/", audit_views.audit_list, name="audit_list"),
+    path("audit/export.csv", audit_views.audit_csv, name="audit_csv"),
     path("admin/", admin.site.urls),
     path("", include("plans.urls")),
     path("", include("monitoring.urls")),

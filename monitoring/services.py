@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from b12clinic.access import user_roles
+from b12clinic.audit import audit
+from b12clinic.models import Action
 from b12clinic.roles import CLINICIAN, NURSE
 from plans.models import (
     Administration,
@@ -85,6 +87,15 @@ def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str, now: dat
     if not updated:
         who = alert.acknowledged_by.get_username() if alert.acknowledged_by else "someone"
         raise ValidationError(f"This alert was already acknowledged by {who}.")
+    audit(
+        actor=by,
+        action=Action.ACKNOWLEDGE,
+        obj=alert,
+        patient=alert.patient,
+        summary=f"Alert acknowledged: {alert.title}",
+        changes={"acknowledged": [False, True]},
+        reason=note.strip(),
+    )
     return alert
 
 
@@ -214,6 +225,20 @@ def lab_results_add(
         )
         for entry, test, fields in checked
     ]
+    for result in saved:
+        audit(
+            actor=by,
+            action=Action.CREATE,
+            obj=result,
+            patient=patient,
+            summary=f"Result {result.test.name} {result.display_value} "
+            f"(collected {collected_on}) entered",
+            changes={
+                "value": [None, result.display_value],
+                "canonical": [None, str(result.value) if result.value is not None else None],
+                "flag": [None, result.flag],
+            },
+        )
     _after_results(patient=patient, results=saved, today=today)
     return saved
 
@@ -361,6 +386,15 @@ def lab_result_void(
             )
     except IntegrityError as exc:
         raise ValidationError("This result has already been corrected or voided.") from exc
+    audit(
+        actor=by,
+        action=Action.VOID,
+        obj=void,
+        patient=current.patient,
+        summary=f"Result {current.test.name} {current.display_value} marked entered in error",
+        changes={"replaces": [None, str(current.pk)]},
+        reason=reason.strip(),
+    )
     return void
 
 
@@ -477,6 +511,15 @@ def recheck_cancel(*, recheck: Recheck, by: AbstractBaseUser, reason: str) -> Re
         raise ValidationError("This recheck is already done or cancelled.")
     recheck.refresh_from_db()
     reminders_sync_for_patient(patient=recheck.patient)
+    audit(
+        actor=by,
+        action=Action.CHANGE,
+        obj=recheck,
+        patient=recheck.patient,
+        summary=f"Recheck marked not needed: {recheck.title}",
+        changes={"status": ["pending", "cancelled"]},
+        reason=reason.strip(),
+    )
     return recheck
 
 
@@ -497,6 +540,13 @@ def recheck_add(*, plan: Plan, kind: str, due: date, by: AbstractBaseUser, today
         raise ValidationError({"due_date": "This recheck is already planned for that date."})
     rechecks_complete(patient=plan.patient, today=today)
     reminders_sync_for_patient(patient=plan.patient)
+    audit(
+        actor=by,
+        action=Action.CREATE,
+        obj=created,
+        patient=plan.patient,
+        summary=f"Recheck planned: {created.title} due {created.due_date}",
+    )
     return created
 
 
@@ -583,6 +633,15 @@ def checkin_add(
     )
     rechecks_complete(patient=patient, today=today)
     assessment_alerts(patient=patient, today=today)
+    audit(
+        actor=by,
+        action=Action.CREATE,
+        obj=checkin,
+        patient=patient,
+        summary=f"Symptom check-in for {on}",
+        changes={name: [None, answers[name]] for name in SymptomCheckIn.SYMPTOM_FIELDS},
+        reason=notes.strip(),
+    )
     return checkin
 
 

@@ -12,6 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from b12clinic.access import clinician_required, staff_required
+from b12clinic.audit import audit_read
+from b12clinic.models import Action as AuditAction
 from plans.access import (
     get_dose_for_staff,
     get_patient_for_staff,
@@ -71,6 +73,9 @@ def alert_acknowledge(request: HttpRequest, alert_id: str) -> HttpResponse:
 @staff_required
 def labs(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_staff(request.user, patient_id)
+    audit_read(
+        request, action=AuditAction.VIEW, obj=patient, patient=patient, summary="Results opened"
+    )
     today = _today(patient)
     found = patient_assessment(patient=patient, today=today)
     return render(

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from b12clinic.access import clinician_required, patient_required, staff_required
+from b12clinic.audit import audit_read
+from b12clinic.models import Action
 
 from . import sharing
 from .access import get_plan_for_staff, staff_clinics
@@ -65,6 +67,13 @@ def plan_schedule_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
     stamp = schedule_stamp(plan_id=plan_id, staff_user_id=request.user.pk)
     if stamp is None:
         raise Http404("No such plan.")
+    audit_read(
+        request,
+        action=Action.DOWNLOAD,
+        object_type="plans.plan",
+        summary="Schedule PDF downloaded",
+        patient_ref=(stamp.patient_id, stamp.clinic_id, stamp.patient_label),
+    )
     pdf = cached_schedule_pdf(stamp)
     if pdf is not None:
         return _pdf_bytes_response(pdf, stamp.record_number)
@@ -73,7 +82,13 @@ def plan_schedule_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
 
 @staff_required
 def plan_schedule_ics(request: HttpRequest, plan_id: str) -> HttpResponse:
-    return _ics_response(get_plan_for_staff(request.user, plan_id))
+    plan = get_plan_for_staff(request.user, plan_id)
+    _audit_download(request, plan, "Calendar file downloaded")
+    return _ics_response(plan)
+
+
+def _audit_download(request: HttpRequest, plan: Plan, what: str) -> None:
+    audit_read(request, action=Action.DOWNLOAD, obj=plan, patient=plan.patient, summary=what)
 
 
 def _own_plan(request: HttpRequest) -> Plan:
@@ -93,12 +108,16 @@ def _own_plan(request: HttpRequest) -> Plan:
 
 @patient_required
 def me_schedule_pdf(request: HttpRequest) -> HttpResponse:
-    return _pdf_response(_own_plan(request))
+    plan = _own_plan(request)
+    _audit_download(request, plan, "Schedule PDF downloaded by the patient")
+    return _pdf_response(plan)
 
 
 @patient_required
 def me_schedule_ics(request: HttpRequest) -> HttpResponse:
-    return _ics_response(_own_plan(request))
+    plan = _own_plan(request)
+    _audit_download(request, plan, "Calendar file downloaded by the patient")
+    return _ics_response(plan)
 
 
 # --- Share links ----------------------------------------------------------------------------

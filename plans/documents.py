@@ -119,8 +119,9 @@ def _template_digest() -> str:
 
 
 STAMP_SQL = """
-SELECT c.time_zone, pt.record_number, p.status, p.current_id, v.number, u.first_name,
-    u.last_name, u.username, pt.updated_at, c.name, c.address, c.phone, c.email, c.paper_size,
+SELECT c.time_zone, pt.record_number, pt.id, c.id, pt.family_name, pt.given_name, p.status,
+    p.current_id, v.number, u.first_name, u.last_name, u.username, pt.updated_at, c.name,
+    c.address, c.phone, c.email, c.paper_size,
     (SELECT COUNT(*) || ' ' || CAST(MAX(d.updated_at) AS TEXT) || ' '
         || SUM(CASE WHEN d.status = 'given' THEN 1 ELSE 0 END) || ' '
         || SUM(CASE WHEN d.status = 'cancelled' THEN 1 ELSE 0 END)
@@ -142,6 +143,9 @@ class Stamp:
     key: str
     today: date
     record_number: str
+    patient_id: object
+    clinic_id: object
+    patient_label: str
 
 
 def schedule_stamp(*, plan_id: object, staff_user_id: object | None = None) -> Stamp | None:
@@ -168,6 +172,9 @@ def schedule_stamp(*, plan_id: object, staff_user_id: object | None = None) -> S
         key=f"schedule-pdf:{hashlib.sha256(material.encode()).hexdigest()}",
         today=today,
         record_number=row[1],
+        patient_id=row[2],
+        clinic_id=row[3],
+        patient_label=f"{row[4].upper()}, {row[5]} ({row[1]})",
     )
 
 

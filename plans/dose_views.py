@@ -18,6 +18,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods
 
 from b12clinic.access import patient_required, staff_required
+from b12clinic.audit import audit, request_ip
+from b12clinic.models import Action
 
 from . import dose_forms, recording, selectors
 from .access import (
@@ -108,6 +110,16 @@ def today_csv(request: HttpRequest) -> HttpResponse:
     if clinic is None or day is None:
         raise Http404("You are not a member of any clinic.")
     listing = selectors.day_list(clinic=clinic, day=day)
+    patients = [row.patient for row in listing.overdue + listing.due]
+    audit(
+        actor=request.user,
+        action=Action.DOWNLOAD,
+        object_type="plans.day_list",
+        clinic=clinic,
+        summary=f"Day list for {day} exported as CSV ({len(patients)} patients)",
+        changes={"patients": [None, [str(p.pk) for p in patients]]},
+        ip=request_ip(request),
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"day-list-{slugify(clinic.name)}-{day.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -18,6 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from b12clinic.access import user_roles
+from b12clinic.audit import audit, diff, snapshot
+from b12clinic.models import Action
 from b12clinic.roles import CLINICIAN, NURSE
 from monitoring.models import AlertKind, Severity
 from monitoring.reminders import reminders_sync_for_patient
@@ -55,6 +57,20 @@ class _Errors:
     def raise_any(self) -> None:
         if self.by_field:
             raise ValidationError(self.by_field)
+
+
+AUDITED_ADMINISTRATION_FIELDS = (
+    "given_on",
+    "given_at",
+    "setting",
+    "site",
+    "side",
+    "batch",
+    "expiry",
+    "outcome",
+    "given_by_name",
+    "notes",
+)
 
 
 def _who(user: AbstractBaseUser | None) -> str:
@@ -387,6 +403,19 @@ def _save_given(
     if record.outcome == Outcome.ALLERGIC_REACTION:
         _after_reaction(plan=plan, administration=record, allergy=allergy, by=by)
     _replan(plan, today, f"Re-planned after the dose given on {record.given_on:%-d %b %Y}")
+    audit(
+        actor=by,
+        action=Action.CREATE,
+        obj=record,
+        patient=plan.patient,
+        summary=f"Dose of {dose.due_date} recorded as given on {record.given_on} "
+        f"({record.setting})",
+        changes=diff(
+            {"status": "due"},
+            {"status": "given", **snapshot(record, AUDITED_ADMINISTRATION_FIELDS)},
+        ),
+        reason=record.reason,
+    )
     return record
 
 
@@ -512,6 +541,15 @@ def dose_record_not_given(
     dose.status = DoseStatus.NOT_GIVEN
     dose.save(update_fields=["status", "updated_at"])
     _replan(plan, today, "Re-planned after a dose was not given")
+    audit(
+        actor=by,
+        action=Action.CREATE,
+        obj=record,
+        patient=plan.patient,
+        summary=f"Dose of {dose.due_date} recorded as not given: {record.get_reason_display()}",
+        changes={"status": ["due", "not_given"], "reason": [None, reason]},
+        reason=record.detail,
+    )
     return record
 
 
@@ -621,6 +659,18 @@ def administration_amend(
         _replan(plan, today, f"Re-planned after a correction to the dose of {dose.due_date}")
     if new_reaction:
         _after_reaction(plan=plan, administration=record, allergy=allergy, by=by)
+    audit(
+        actor=by,
+        action=Action.CHANGE,
+        obj=record,
+        patient=plan.patient,
+        summary=f"Record of the dose of {dose.due_date} corrected",
+        changes=diff(
+            snapshot(head, AUDITED_ADMINISTRATION_FIELDS),
+            snapshot(record, AUDITED_ADMINISTRATION_FIELDS),
+        ),
+        reason=record.reason,
+    )
     return record
 
 
@@ -652,4 +702,13 @@ def administration_void(
     _mark_given(dose, None)
     today = timezone.localtime(now, plan.patient.clinic.zone).date()
     _replan(plan, today, "Re-planned after a recorded dose was voided")
+    audit(
+        actor=by,
+        action=Action.VOID,
+        obj=record,
+        patient=plan.patient,
+        summary=f"Record of the dose of {dose.due_date} voided",
+        changes={"status": ["given", "due"], "replaces": [None, str(head.pk)]},
+        reason=record.reason,
+    )
     return record

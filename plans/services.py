@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from b12clinic.access import user_roles
+from b12clinic.audit import audit, diff, snapshot
+from b12clinic.models import Action
 from b12clinic.roles import CLINICIAN
 from monitoring.reminders import reminders_sync_for_patient
 from monitoring.services import rechecks_cancel_for_plan, rechecks_plan
@@ -123,6 +125,14 @@ def patient_create(*, clinic: Clinic, by: AbstractBaseUser, today: date, **value
         raise ValidationError(
             {"record_number": "Another patient of this clinic already has this record number."}
         ) from exc
+    audit(
+        actor=by,
+        action=Action.CREATE,
+        obj=patient,
+        patient=patient,
+        summary="Patient added",
+        changes=diff({}, snapshot(patient, PATIENT_FIELDS)),
+    )
     return patient
 
 
@@ -133,10 +143,21 @@ def patient_update(
     if not _is_clinician_of(by, patient.clinic):
         raise ValidationError({"clinic": "You can only change patients of your own clinic."})
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    before = snapshot(locked, PATIENT_FIELDS)
     for name, value in _only(values, PATIENT_FIELDS).items():
         setattr(locked, name, value)
     _check_patient(locked, today)
     locked.save()
+    changes = diff(before, snapshot(locked, PATIENT_FIELDS))
+    if changes:
+        audit(
+            actor=by,
+            action=Action.CHANGE,
+            obj=locked,
+            patient=locked,
+            summary=f"Patient details changed: {', '.join(changes)}",
+            changes=changes,
+        )
     # New contact details or consent move, cancel or revive the unsent reminders.
     reminders_sync_for_patient(patient=locked)
     return locked
@@ -299,6 +320,14 @@ def plan_create(
     doses_extend(plan_ids=[plan.id], today=today)
     rechecks_plan(plan=plan, today=today)
     reminders_sync_for_patient(patient=plan.patient)
+    audit(
+        actor=prescriber,
+        action=Action.CREATE,
+        obj=plan,
+        patient=patient,
+        summary=f"Plan prescribed: {version.regimen}, {version.dose_display} {version.route}",
+        changes={"version": [None, version.number], "regimen": [None, version.regimen]},
+    )
     return plan
 
 
@@ -347,6 +376,15 @@ def plan_amend(
     locked.save(update_fields=["current"])
     doses_reconcile(plan=locked, today=today, cancel_reason=f"Superseded by version {number}")
     reminders_sync_for_patient(patient=locked.patient)
+    audit(
+        actor=by,
+        action=Action.CHANGE,
+        obj=locked,
+        patient=locked.patient,
+        summary=f"Plan amended to version {number}",
+        changes={"version": [number - 1, number]},
+        reason=reason.strip(),
+    )
     return version
 
 
@@ -424,6 +462,15 @@ def plan_stop(
     doses_cancel_pending(plan=locked, reason=f"Plan {label}: {reason.strip()}")
     rechecks_cancel_for_plan(plan=locked, reason=f"Plan {label}: {reason.strip()}")
     reminders_sync_for_patient(patient=locked.patient)
+    audit(
+        actor=by,
+        action=Action.CHANGE,
+        obj=locked,
+        patient=locked.patient,
+        summary=f"Plan {label}",
+        changes={"status": ["active", str(status)]},
+        reason=reason.strip(),
+    )
     return locked
 
 

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from b12clinic.access import user_roles
+from b12clinic.audit import audit
+from b12clinic.models import Action
 from b12clinic.roles import CLINICIAN
 
 from .models import Clinic, Plan, PlanStatus, ShareLink, ShareLinkUse, hash_secret
@@ -47,6 +49,13 @@ def share_link_create(
         created_at=now,
         expires_at=now + timedelta(days=days),
     )
+    audit(
+        actor=by,
+        action=Action.CREATE,
+        obj=link,
+        patient=plan.patient,
+        summary=f"Share link made, valid until {link.expires_at:%Y-%m-%d}",
+    )
     return NewLink(link=link, token=link.token(secret))
 
 
@@ -63,6 +72,14 @@ def share_link_revoke(*, link: ShareLink, by: AbstractBaseUser, now: datetime) -
     if not updated:
         raise ValidationError("This link was already revoked.")
     link.refresh_from_db()
+    audit(
+        actor=by,
+        action=Action.CHANGE,
+        obj=link,
+        patient=link.plan.patient,
+        summary="Share link revoked",
+        changes={"revoked": [False, True]},
+    )
     return link
 
 
@@ -109,6 +126,16 @@ def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: dat
         ip=ip or None,
         user_agent=user_agent[:300],
     )
+    if not problem:
+        audit(
+            actor=None,
+            action=Action.VIEW if what == "page" else Action.DOWNLOAD,
+            obj=link,
+            patient=link.plan.patient,
+            summary=f"Schedule {what} opened through a share link",
+            ip=ip,
+            at=now,
+        )
     return Opened(None if problem else link, clinic, problem)
 
 

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from b12clinic.access import clinician_required, patient_required, staff_required
+from b12clinic.audit import audit_read
+from b12clinic.models import Action
 from monitoring import selectors as monitoring_selectors
 from monitoring.forms import RecheckAddForm
 
@@ -94,6 +96,7 @@ def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
 @staff_required
 def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_staff(request.user, patient_id)
+    audit_read(request, action=Action.VIEW, obj=patient, patient=patient, summary="Chart opened")
     plans = selectors.patient_plans(patient=patient)
     return render(
         request,
@@ -196,6 +199,7 @@ def plan_create(request: HttpRequest, patient_id: str) -> HttpResponse:
 @staff_required
 def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     plan = get_plan_for_staff(request.user, plan_id)
+    audit_read(request, action=Action.VIEW, obj=plan, patient=plan.patient, summary="Plan opened")
     today = _today(plan.patient)
     versions = selectors.plan_versions(plan=plan)
     current = versions[0]
@@ -358,6 +362,10 @@ def plan_end_loading(request: HttpRequest, plan_id: str) -> HttpResponse:
 def me(request: HttpRequest) -> HttpResponse:
     """The patient's own page: next injection, what is coming, what was given, downloads."""
     patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
+    if patient is not None:
+        audit_read(
+            request, action=Action.VIEW, obj=patient, patient=patient, summary="Own page opened"
+        )
     plan = None
     upcoming: list[Any] = []
     past: list[Any] = []

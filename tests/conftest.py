@@ -89,6 +89,7 @@ DATA_MIGRATIONS = [
     ("b12clinic.migrations.0004_monitoring_permissions", "grant"),
     ("b12clinic.migrations.0005_reminder_permissions", "grant"),
     ("b12clinic.migrations.0006_share_link_permissions", "grant"),
+    ("b12clinic.migrations.0008_audit_append_only", "grant"),
 ]
 
 

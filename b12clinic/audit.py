@@ -1,0 +1,154 @@
+"""Writing and checking the audit trail.
+
+`audit` appends one row in the caller's transaction: if the change rolls back, so does its
+record. Appends are serialised (a PostgreSQL advisory lock held to the end of the transaction),
+so each row's hash covers the one before it and the chain never forks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from .models import Action, AuditEvent
+
+GENESIS = "0" * 64
+# Any fixed number: the key of the advisory lock that orders audit appends.
+AUDIT_LOCK = 712_012
+
+
+def _label(patient: Any) -> str:
+    if patient is None:
+        return ""
+    return f"{patient.family_name.upper()}, {patient.given_name} ({patient.record_number})"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Only what changed, as {field: [before, after]}."""
+    return {
+        name: [_plain(before.get(name)), _plain(after.get(name))]
+        for name in sorted(set(before) | set(after))
+        if _plain(before.get(name)) != _plain(after.get(name))
+    }
+
+
+def snapshot(instance: models.Model, fields: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def audit(
+    *,
+    actor: AbstractBaseUser | None,
+    action: Action | str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    summary: str,
+    patient: Any = None,
+    clinic: Any = None,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+    ip: str | None = None,
+    at: datetime | None = None,
+    patient_ref: tuple[Any, Any, str] | None = None,
+) -> AuditEvent:
+    """`patient_ref` (patient id, clinic id, label) stands in for `patient` when the caller has
+    no model instance (a cached download reads them from one SQL row)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK])
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        if clinic is None and patient is not None:
+            clinic = patient.clinic
+        user = actor if actor is not None and actor.is_authenticated else None
+        event = AuditEvent(
+            at=at or timezone.now(),
+            actor=user,
+            actor_name=user.get_username() if user else "",
+            action=str(action),
+            object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+            object_id=str(obj.pk) if obj is not None else "",
+            clinic_id=patient_ref[1] if patient_ref else getattr(clinic, "pk", None),
+            patient_id=patient_ref[0] if patient_ref else getattr(patient, "pk", None),
+            patient_label=patient_ref[2] if patient_ref else _label(patient),
+            summary=summary[:300],
+            changes=_plain(changes or {}),
+            reason=reason,
+            ip=ip or None,
+            prev_hash=last or GENESIS,
+        )
+        event.hash = event.compute_hash()
+        event.save()
+    return event
+
+
+def request_ip(request: Any) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+@dataclass(frozen=True)
+class Broken:
+    id: int
+    why: str
+
+
+def verify_chain(*, batch: int = 2000) -> tuple[int, Broken | None]:
+    """Walk the trail oldest first; return how many rows were checked and the first broken
+    link, if any."""
+    previous = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch])
+        if not rows:
+            return checked, None
+        for row in rows:
+            if row.prev_hash != previous:
+                return checked, Broken(row.id, "it does not point at the row before it")
+            if row.compute_hash() != row.hash:
+                return checked, Broken(row.id, "its content does not match its hash")
+            previous = row.hash
+            checked += 1
+            last_id = row.id
+
+
+def audit_read(
+    request: Any,
+    *,
+    action: Action,
+    summary: str,
+    patient: Any = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    changes: dict[str, Any] | None = None,
+    patient_ref: tuple[Any, Any, str] | None = None,
+) -> AuditEvent:
+    """A look at or a download of a patient's data, by the signed-in user."""
+    return audit(
+        actor=request.user,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        summary=summary,
+        patient=patient,
+        changes=changes,
+        ip=request_ip(request),
+        patient_ref=patient_ref,
+    )

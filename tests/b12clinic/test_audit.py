@@ -1,0 +1,165 @@
+"""The audit trail: written with each change, append-only, chained, checkable, filterable."""
+
+import csv
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from b12clinic.audit import audit, verify_chain
+from b12clinic.models import Action, AuditEvent, AuditImmutable
+from plans.models import Patient
+from plans.services import patient_update
+from tests.conftest import on_ci
+from tests.plans.conftest import TODAY
+from tests.plans.recording_helpers import give_next, new_plan
+
+
+@pytest.fixture
+def patient(clinic, clinician):
+    return Patient.objects.create(
+        clinic=clinic,
+        record_number="RA1",
+        given_name="Ida",
+        family_name="Lowe",
+        date_of_birth="1960-01-01",
+        created_by=clinician,
+    )
+
+
+def test_changes_record_who_what_before_after_and_why(patient, clinician, nurse):
+    patient_update(patient=patient, by=clinician, today=TODAY, phone="01632 960 111")
+    event = AuditEvent.objects.get(action="change", object_type="plans.patient")
+    assert event.actor == clinician and event.patient_id == patient.pk
+    assert event.changes == {"phone": ["", "01632 960 111"]}
+    assert event.patient_label == "LOWE, Ida (RA1)"
+
+    plan = new_plan(patient, clinician)
+    give_next(plan, nurse)
+    given = AuditEvent.objects.get(object_type="plans.administration")
+    assert given.actor == nurse and given.changes["status"] == ["due", "given"]
+    assert given.changes["batch"] == [None, "HX4417B"]
+
+
+def test_the_record_is_part_of_the_change_transaction(patient, clinician):
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValidationError):
+        patient_update(
+            patient=patient, by=clinician, today=TODAY, date_of_birth=TODAY.replace(year=2100)
+        )
+    assert AuditEvent.objects.count() == before
+
+
+def test_looking_at_a_chart_and_downloading_are_recorded(client, patient, clinician):
+    plan = new_plan(patient, clinician)
+    client.force_login(clinician)
+    client.get(reverse("plans:patient_detail", args=[patient.pk]))
+    client.get(reverse("plans:plan_pdf", args=[plan.pk]))
+    client.get(reverse("plans:plan_ics", args=[plan.pk]))
+    client.get(reverse("plans:today_csv"))
+    summaries = list(
+        AuditEvent.objects.filter(actor=clinician).order_by("id").values_list("action", "summary")
+    )
+    assert ("view", "Chart opened") in summaries
+    assert ("download", "Schedule PDF downloaded") in summaries
+    assert ("download", "Calendar file downloaded") in summaries
+    assert any(a == "download" and s.startswith("Day list for") for a, s in summaries)
+
+
+def test_the_application_refuses_to_change_or_delete_a_row(clinician):
+    event = audit(actor=clinician, action=Action.VIEW, object_type="x", summary="looked")
+    event.summary = "edited"
+    with pytest.raises(AuditImmutable):
+        event.save()
+    with pytest.raises(AuditImmutable):
+        event.delete()
+    with pytest.raises(AuditImmutable):
+        AuditEvent.objects.filter(pk=event.pk).update(summary="edited")
+    with pytest.raises(AuditImmutable):
+        AuditEvent.objects.all().delete()
+
+
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        if on_ci():
+            pytest.fail("the audit trigger is PostgreSQL's; CI must run on PostgreSQL")
+        pytest.skip("needs PostgreSQL")
+
+
+def test_postgresql_refuses_update_and_delete_whoever_asks(clinician):
+    _postgres_only()
+    event = audit(actor=clinician, action=Action.VIEW, object_type="x", summary="looked")
+    for sql in (
+        "UPDATE b12clinic_auditevent SET summary = 'edited' WHERE id = %s",
+        "DELETE FROM b12clinic_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).summary == "looked"
+
+
+def test_verify_audit_finds_the_first_tampered_row(clinician, capsys):
+    _postgres_only()
+    events = [
+        audit(actor=clinician, action=Action.VIEW, object_type="x", summary=f"look {n}")
+        for n in range(5)
+    ]
+    call_command("verify_audit")
+    assert "Audit trail intact: 5 rows checked." in capsys.readouterr().out
+    # Someone with the power to switch the trigger off edits a row behind the app's back.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE b12clinic_auditevent DISABLE TRIGGER USER")
+        cursor.execute(
+            "UPDATE b12clinic_auditevent SET summary = 'nothing to see' WHERE id = %s",
+            [events[2].pk],
+        )
+        cursor.execute("ALTER TABLE b12clinic_auditevent ENABLE TRIGGER USER")
+    checked, broken = verify_chain()
+    assert broken is not None and broken.id == events[2].pk and checked == 2
+    with pytest.raises(CommandError, match=f"broken at row {events[2].pk}"):
+        call_command("verify_audit")
+
+
+def test_each_row_points_at_the_one_before(clinician):
+    first = audit(actor=clinician, action=Action.VIEW, object_type="x", summary="a")
+    second = audit(actor=clinician, action=Action.VIEW, object_type="x", summary="b")
+    assert second.prev_hash == first.hash
+    assert verify_chain()[1] is None
+
+
+def test_the_clinic_admin_lists_filters_and_exports(
+    client, clinic_admin, clinician, patient, outsider
+):
+    patient_update(patient=patient, by=clinician, today=TODAY, phone="01632 960 111")
+    audit(actor=outsider, action=Action.VIEW, object_type="x", summary="other clinic's look")
+    client.force_login(clinic_admin)
+    page = client.get(reverse("audit_list")).content.decode()
+    assert "Patient details changed: phone" in page
+    assert "other clinic's look" not in page
+    filtered = client.get(reverse("audit_list"), {"patient": "RA1", "action": "change"})
+    assert "LOWE, Ida (RA1)" in filtered.content.decode()
+    empty = client.get(reverse("audit_list"), {"user": "nobody"}).content.decode()
+    assert "Nothing matches." in empty
+    export = client.get(reverse("audit_csv"), {"patient": "Lowe"})
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert rows[0][:4] == ["id", "at", "user", "action"]
+    assert any("Patient details changed: phone" in row for row in rows)
+    assert (
+        client.get(
+            reverse("audit_list"), {"since": "2026-02-02", "until": "2026-01-01"}
+        ).status_code
+        == 200
+    )
+
+
+def test_only_clinic_admins_see_the_audit(client, clinician, nurse, patient_user):
+    for user in (clinician, nurse, patient_user):
+        client.force_login(user)
+        assert client.get(reverse("audit_list")).status_code == 403

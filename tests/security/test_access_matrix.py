@@ -1,0 +1,215 @@
+"""Every URL of the app, for every role, for a user of another clinic and for an anonymous
+visitor: the exact answer, and never another clinic's or another patient's data in the body."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from monitoring.models import Reminder
+from monitoring.services import Entry, alert_raise, lab_results_add
+from plans.models import Patient
+from plans.sharing import share_link_create
+from tests.plans.recording_helpers import give_next, new_plan, open_doses
+
+ROLES = ("anonymous", "clinician", "nurse", "patient", "clinic_admin", "outsider")
+LOGIN = "login"  # a 302 to the login page
+
+
+@dataclass
+class World:
+    ids: dict[str, str]
+    users: dict[str, object]
+
+
+@pytest.fixture
+def world(clinic, other_clinic, clinician, nurse, patient_user, clinic_admin, outsider):
+    today = timezone.localdate()
+    clinic.open_weekdays = "0123456"
+    clinic.save()
+    own = Patient.objects.create(
+        clinic=clinic,
+        record_number="RX1001",
+        given_name="Nora",
+        family_name="Quinn",
+        date_of_birth=date(1961, 4, 2),
+        created_by=clinician,
+        user=patient_user,
+    )
+    Patient.objects.create(
+        clinic=clinic,
+        record_number="RX1002",
+        given_name="Ruth",
+        family_name="Bystander",
+        date_of_birth=date(1970, 5, 6),
+        created_by=clinician,
+    )
+    plan = new_plan(own, clinician, "uk_standard", start=today - timedelta(days=3))
+    administration = give_next(plan, nurse, now=timezone.now(), given_at=timezone.now())
+    dose = open_doses(plan)[0]
+    (result,) = lab_results_add(
+        patient=own, entries=[Entry("hb", Decimal(120))], collected_on=today, by=clinician, today=today
+    )
+    alert = alert_raise(
+        patient=own, kind="critical_result", severity="urgent", title="Test alert", key="t1"
+    )
+    recheck = plan.rechecks.filter(status="pending").first()
+    reminder = Reminder.objects.filter(patient=own).first() or Reminder.objects.create(
+        kind="injection_due",
+        channel="email",
+        clinic=clinic,
+        patient=own,
+        dose=dose,
+        for_date=dose.due_date,
+        send_at=timezone.now(),
+        attempt_at=timezone.now(),
+        dedupe_key="matrix",
+    )
+    link = share_link_create(plan=plan, by=clinician, now=timezone.now())
+
+    stranger = Patient.objects.create(
+        clinic=other_clinic,
+        record_number="OTHER-1",
+        given_name="Zed",
+        family_name="Outsiderpatient",
+        date_of_birth=date(1950, 1, 1),
+        created_by=outsider,
+    )
+    new_plan(stranger, outsider, "uk_standard", start=today - timedelta(days=3))
+    return World(
+        ids={
+            "patient_id": str(own.pk),
+            "plan_id": str(plan.pk),
+            "dose_id": str(dose.pk),
+            "administration_id": str(administration.pk),
+            "alert_id": str(alert.pk),
+            "result_id": str(result.pk),
+            "recheck_id": str(recheck.pk),
+            "reminder_id": str(reminder.pk),
+            "link_id": str(link.link.pk),
+            "token": link.token,
+            "opt_out": __import__("monitoring.reminders", fromlist=["x"]).opt_out_token(
+                own, "email"
+            ),
+        },
+        users={
+            "clinician": clinician,
+            "nurse": nurse,
+            "patient": patient_user,
+            "clinic_admin": clinic_admin,
+            "outsider": outsider,
+        },
+    )
+
+
+def row(anonymous, clinician, nurse, patient, clinic_admin, outsider):
+    return dict(
+        zip(ROLES, (anonymous, clinician, nurse, patient, clinic_admin, outsider), strict=True)
+    )
+
+
+STAFF_ONLY = row(LOGIN, 200, 200, 403, 403, 404)  # an object of clinic A
+CLINICIAN_ONLY = row(LOGIN, 200, 403, 403, 403, 404)
+STAFF_LIST = row(LOGIN, 200, 200, 403, 403, 200)  # each sees their own clinics
+PUBLIC = row(200, 200, 200, 200, 200, 200)
+POST_ONLY_CLINICIAN = row(LOGIN, 405, 403, 403, 403, 405)
+POST_ONLY_STAFF = row(LOGIN, 405, 405, 403, 403, 405)
+
+# Route name → (path arguments, expected answer per role).
+MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
+    "home": ((), row(LOGIN, 302, 302, 302, 302, 302)),
+    "dashboard": ((), row(LOGIN, 200, 403, 403, 403, 200)),
+    "login": ((), row(200, 302, 302, 302, 302, 302)),
+    "logout": ((), row(405, 405, 405, 405, 405, 405)),
+    "otp_verify": ((), row(LOGIN, 302, 302, 302, 302, 302)),
+    "otp_setup": ((), row(LOGIN, 200, 200, 200, 200, 200)),
+    "audit_list": ((), row(LOGIN, 403, 403, 403, 200, 403)),
+    "audit_csv": ((), row(LOGIN, 403, 403, 403, 200, 403)),
+    "plans:patient_list": ((), STAFF_LIST),
+    "plans:patient_create": ((), row(LOGIN, 200, 403, 403, 403, 200)),
+    "plans:patient_detail": (("patient_id",), STAFF_ONLY),
+    "plans:patient_edit": (("patient_id",), CLINICIAN_ONLY),
+    "plans:plan_create": (("patient_id",), CLINICIAN_ONLY),
+    "plans:plan_detail": (("plan_id",), STAFF_ONLY),
+    "plans:plan_amend": (("plan_id",), CLINICIAN_ONLY),
+    "plans:plan_stop": (("plan_id",), CLINICIAN_ONLY),
+    "plans:plan_end_loading": (("plan_id",), CLINICIAN_ONLY),
+    "plans:today": ((), STAFF_LIST),
+    "plans:today_csv": ((), STAFF_LIST),
+    "plans:dose_give": (("dose_id",), STAFF_ONLY),
+    "plans:dose_not_given": (("dose_id",), STAFF_ONLY),
+    "plans:dose_given_outside": (("dose_id",), STAFF_ONLY),
+    "plans:administration_correct": (("administration_id",), STAFF_ONLY),
+    "plans:administration_void": (("administration_id",), STAFF_ONLY),
+    "plans:plan_pdf": (("plan_id",), STAFF_ONLY),
+    "plans:plan_ics": (("plan_id",), STAFF_ONLY),
+    "plans:share_link_create": (("plan_id",), POST_ONLY_CLINICIAN),
+    "plans:share_link_revoke": (("link_id",), POST_ONLY_CLINICIAN),
+    "plans:shared_schedule": (("token",), PUBLIC),
+    "plans:shared_pdf": (("token",), PUBLIC),
+    "plans:shared_ics": (("token",), PUBLIC),
+    "plans:me": ((), row(LOGIN, 403, 403, 200, 403, 403)),
+    "plans:me_pdf": ((), row(LOGIN, 403, 403, 200, 403, 403)),
+    "plans:me_ics": ((), row(LOGIN, 403, 403, 200, 403, 403)),
+    # The plan is not self-administered: not even its patient may record it at home.
+    "plans:me_given_at_home": (("dose_id",), row(LOGIN, 403, 403, 404, 403, 403)),
+    "monitoring:alert_acknowledge": (("alert_id",), CLINICIAN_ONLY),
+    "monitoring:labs": (("patient_id",), STAFF_ONLY),
+    "monitoring:lab_new": (("patient_id",), STAFF_ONLY),
+    "monitoring:checkin_new": (("patient_id",), STAFF_ONLY),
+    "monitoring:result_void": (("result_id",), STAFF_ONLY),
+    "monitoring:recheck_cancel": (("recheck_id",), CLINICIAN_ONLY),
+    "monitoring:recheck_add": (("plan_id",), POST_ONLY_CLINICIAN),
+    "monitoring:reminders_failed": ((), STAFF_LIST),
+    "monitoring:reminder_retry": (("reminder_id",), POST_ONLY_STAFF),
+    "monitoring:reminder_opt_out": (("opt_out",), PUBLIC),
+}
+SKIPPED = {"healthz"}  # ops: answers 200 or 503 by service state (tests/b12clinic/test_healthz.py)
+
+
+def _routes(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's own, guarded by is_staff
+            yield from _routes(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_the_matrix_covers_every_url_of_the_app():
+    routes = set(_routes(get_resolver().url_patterns))
+    assert routes - SKIPPED == set(MATRIX)
+
+
+CASES = [(name, role) for name in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize("name, role", CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_each_role_gets_exactly_the_expected_answer(world, client, name, role):
+    arguments, expected = MATRIX[name]
+    url = reverse(name, args=[world.ids[a] for a in arguments])
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    response = client.get(url)
+    want = expected[role]
+    if want == LOGIN:
+        assert response.status_code == 302, (url, role, response.status_code)
+        assert response["Location"].startswith(reverse("login")), response["Location"]
+    else:
+        assert response.status_code == want, (url, role, response.status_code)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8", "replace")
+    if role != "outsider":
+        assert "Outsiderpatient" not in text and "OTHER-1" not in text
+    if role in ("outsider", "anonymous"):
+        assert (
+            ("Quinn" not in text
+            and "RX1001" not in text)
+            or name.startswith(("plans:shared", "monitoring:reminder_opt_out"))
+        )
+    if role == "patient" or name.startswith("plans:shared"):
+        assert "Bystander" not in text and "RX1002" not in text

@@ -1,0 +1,69 @@
+"""Security pages in Chromium: the audit trail, the second factor, the lockout, and that no page
+breaks its own Content-Security-Policy."""
+
+from pathlib import Path
+
+from django_otp.oath import totp
+from playwright.sync_api import Page, expect
+
+from b12clinic.demo import DEMO_PASSWORD, demo_seed
+from plans.models import Clinic
+from tests.browser.conftest import log_in
+
+
+def test_clinic_admin_filters_the_audit_trail(page: Page):
+    demo_seed()
+    log_in(page, "clinician", DEMO_PASSWORD)
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="SHAH, Priya").click()
+    page.get_by_role("button", name="Sign out").click()
+
+    log_in(page, "admin", DEMO_PASSWORD)
+    page.goto("/audit/")
+    rows = page.get_by_test_id("audit-row")
+    expect(rows.first).to_be_visible()
+    page.get_by_label("Patient (name or record number)").fill("RV-1003")
+    page.get_by_label("User name").fill("clinician")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows.filter(has_text="Chart opened")).to_have_count(1)
+    expect(rows.first).to_contain_text("SHAH, Priya (RV-1003)")
+    with page.expect_download() as info:
+        page.get_by_test_id("audit-csv").click()
+    assert "Chart opened" in Path(info.value.path()).read_text(encoding="utf-8")
+
+
+def test_a_clinic_that_requires_it_gets_a_second_factor(page: Page):
+    demo_seed()
+    Clinic.objects.update(require_second_factor=True)
+    log_in(page, "nurse", DEMO_PASSWORD)
+    expect(page.get_by_test_id("otp-qr")).to_be_visible()
+    secret = bytes.fromhex(page.get_by_test_id("otp-secret").inner_text())
+    page.get_by_label("6-digit code from your authenticator app").fill(f"{totp(secret):06d}")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Your authenticator app is set up.")).to_be_visible()
+    expect(page.get_by_test_id("day-heading")).to_be_visible()
+
+
+def test_repeated_wrong_passwords_pause_signing_in(page: Page):
+    demo_seed()
+    for _ in range(5):
+        log_in(page, "clinician", "not the password")
+    expect(page.get_by_test_id("locked-out")).to_contain_text("Too many failed attempts")
+    log_in(page, "clinician", DEMO_PASSWORD)
+    expect(page.get_by_test_id("locked-out")).to_be_visible()
+
+
+def test_pages_keep_their_content_security_policy(page: Page):
+    demo_seed()
+    violations: list[str] = []
+    page.on(
+        "console", lambda m: violations.append(m.text) if "Content Security" in m.text else None
+    )
+    log_in(page, "clinician", DEMO_PASSWORD)
+    for path in ("/dashboard/", "/patients/", "/today/", "/reminders/failed/"):
+        page.goto(path)
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="CLARKE, Edward").click()
+    page.get_by_test_id("results-link").click()
+    page.get_by_test_id("enter-results").click()
+    assert violations == []

@@ -151,3 +151,17 @@ def test_a_clinic_can_require_a_second_factor(client, clinician, clinic, setting
 def test_no_second_factor_unless_the_clinic_asks(client, clinician):
     login(client, clinician.username)
     assert client.get(reverse("plans:patient_list")).status_code == 200
+
+
+def test_a_clinic_admin_manages_only_their_clinics_staff(client, clinic_admin, clinician, outsider):
+    client.force_login(clinic_admin)
+    listing = client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert clinician.username in listing
+    assert outsider.username not in listing
+    other = client.get(reverse("admin:auth_user_change", args=[outsider.pk]))
+    assert other.status_code == 302  # "does not exist" for them
+    own = client.get(reverse("admin:auth_user_change", args=[clinician.pk])).content.decode()
+    assert 'name="is_superuser"' not in own
+    clinics = client.get(reverse("admin:plans_clinic_changelist")).content.decode()
+    assert outsider.clinics.get().name not in clinics
+    assert clinician.clinics.get().name in clinics

@@ -15,16 +15,49 @@ User = AbstractBaseUser | AnonymousUser
 View = Callable[..., HttpResponse]
 
 
+ROLES_CACHE_SECONDS = 60
+
+
+def _roles_key(user_id: object) -> str:
+    return f"roles:{user_id}"
+
+
 def user_roles(user: User) -> frozenset[str]:
-    """The user's roles, read once per request and kept on the user object."""
+    """The user's roles: kept on the user object for the request, and in the cache for a minute
+    (adding or removing a group clears it at once; see `forget_roles`)."""
     if not user.is_authenticated:
         return frozenset()
     cached: frozenset[str] | None = getattr(user, "_b12_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
-        cached = frozenset(role for role in ROLES if role in names)
+        from django.core.cache import cache
+
+        stored = cache.get(_roles_key(user.pk))
+        if stored is None:
+            names = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+            stored = sorted(role for role in ROLES if role in names)
+            cache.set(_roles_key(user.pk), stored, ROLES_CACHE_SECONDS)
+        cached = frozenset(stored)
         user._b12_roles = cached  # type: ignore[union-attr]
     return cached
+
+
+def forget_roles(
+    sender: object,
+    instance: Any,
+    action: str,
+    reverse: bool,
+    pk_set: set[Any] | None,
+    **kwargs: Any,
+) -> None:
+    """m2m_changed on user.groups: the next request reads the user's roles again."""
+    if not action.startswith("post_"):
+        return
+    from django.core.cache import cache
+
+    users = (pk_set or set()) if reverse else {instance.pk}
+    if reverse and action == "post_clear":
+        users = set(instance.user_set.values_list("pk", flat=True))
+    cache.delete_many([_roles_key(pk) for pk in users])
 
 
 def primary_role(user: User) -> str | None:

@@ -1,8 +1,9 @@
 """Writing and checking the audit trail.
 
 `audit` appends one row in the caller's transaction: if the change rolls back, so does its
-record. Appends are serialised (a PostgreSQL advisory lock held to the end of the transaction),
-so each row's hash covers the one before it and the chain never forks.
+record. Appends are serialised (on PostgreSQL by the row lock on a one-row chain head, held to
+the end of the transaction), so each row's hash covers the one before it and the chain never
+forks.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from django.utils import timezone
 from .models import Action, AuditEvent
 
 GENESIS = "0" * 64
-# Any fixed number: the key of the advisory lock that orders audit appends.
-AUDIT_LOCK = 712_012
 
 
 def _label(patient: Any) -> str:
@@ -70,33 +69,96 @@ def audit(
 ) -> AuditEvent:
     """`patient_ref` (patient id, clinic id, label) stands in for `patient` when the caller has
     no model instance (a cached download reads them from one SQL row)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK])
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        if clinic is None and patient is not None:
-            clinic = patient.clinic
-        user = actor if actor is not None and actor.is_authenticated else None
-        event = AuditEvent(
-            at=at or timezone.now(),
-            actor=user,
-            actor_name=user.get_username() if user else "",
-            action=str(action),
-            object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
-            object_id=str(obj.pk) if obj is not None else "",
-            clinic_id=patient_ref[1] if patient_ref else getattr(clinic, "pk", None),
-            patient_id=patient_ref[0] if patient_ref else getattr(patient, "pk", None),
-            patient_label=patient_ref[2] if patient_ref else _label(patient),
-            summary=summary[:300],
-            changes=_plain(changes or {}),
-            reason=reason,
-            ip=ip or None,
-            prev_hash=last or GENESIS,
-        )
-        event.hash = event.compute_hash()
-        event.save()
+    if clinic is None and patient is not None:
+        clinic = patient.clinic
+    user = actor if actor is not None and actor.is_authenticated else None
+    event = AuditEvent(
+        at=at or timezone.now(),
+        actor=user,
+        actor_name=user.get_username() if user else "",
+        action=str(action),
+        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+        object_id=str(obj.pk) if obj is not None else "",
+        clinic_id=patient_ref[1] if patient_ref else getattr(clinic, "pk", None),
+        patient_id=patient_ref[0] if patient_ref else getattr(patient, "pk", None),
+        patient_label=patient_ref[2] if patient_ref else _label(patient),
+        summary=summary[:300],
+        changes=_plain(changes or {}),
+        reason=reason,
+        ip=ip or None,
+    )
+    if connection.vendor == "postgresql":
+        _append_postgresql(event)
+    else:
+        with transaction.atomic():
+            event.prev_hash = _last_hash() or GENESIS
+            event.hash = event.compute_hash()
+            _insert(event)
     return event
+
+
+LAST_HASH = "SELECT hash FROM b12clinic_auditevent ORDER BY id DESC LIMIT 1"
+
+
+def _last_hash() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(LAST_HASH)
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+def _fields() -> list[Any]:
+    return [
+        f for f in AuditEvent._meta.concrete_fields if f.name not in ("id", "prev_hash", "hash")
+    ]
+
+
+def _append_postgresql(event: AuditEvent) -> None:
+    """One statement: move the one-row chain head (its row lock orders concurrent appends, and
+    a waiting append re-reads the head once the lock is free) and insert the row with the
+    head's previous and new hash. Every page view writes one, so this stays one round trip."""
+    fields = _fields()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    sql = (
+        "WITH head AS (UPDATE b12clinic_audithead SET prev = hash, "
+        "hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex') WHERE id = 1 "
+        "RETURNING prev, hash) "
+        f"INSERT INTO b12clinic_auditevent ({columns}, prev_hash, hash) "
+        f"SELECT {marks}, head.prev, head.hash FROM head RETURNING id, prev_hash, hash"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [event.content_hash(), *values])
+        event.id, event.prev_hash, event.hash = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
+def _insert(event: AuditEvent) -> None:
+    """The ORM's save, without its per-call query compilation."""
+    fields = [
+        *_fields(),
+        AuditEvent._meta.get_field("prev_hash"),
+        AuditEvent._meta.get_field("hash"),
+    ]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id",
+                values,
+            )
+            event.id = cursor.fetchone()[0]
+        else:
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+            event.id = cursor.lastrowid
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def request_ip(request: Any) -> str | None:

@@ -99,6 +99,11 @@ class AuditEvent(models.Model):
             "ip": self.ip,
         }
 
-    def compute_hash(self) -> str:
-        material = self.prev_hash + json.dumps(self.content(), sort_keys=True, default=str)
+    def content_hash(self) -> str:
+        material = json.dumps(self.content(), sort_keys=True, default=str)
         return hashlib.sha256(material.encode()).hexdigest()
+
+    def compute_hash(self) -> str:
+        """sha256(previous hash + sha256(content)): PostgreSQL computes the same in the
+        statement that appends the row (b12clinic/audit.py)."""
+        return hashlib.sha256((self.prev_hash + self.content_hash()).encode()).hexdigest()

@@ -33,7 +33,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/b12cli
 import django
 from materialise import ensure_database
 
-ROUNDS = 15
+ROUNDS = 25
 
 
 def rss_mb() -> float:

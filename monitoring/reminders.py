@@ -27,6 +27,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from b12clinic.audit import audit
+from b12clinic.models import Action
 from plans.models import Clinic, Dose, DoseStatus, Patient, PlanStatus
 
 from . import reminder_times
@@ -313,6 +315,15 @@ def reminders_opt_out(*, patient: Patient, channel: str, now: datetime) -> Patie
         updated_at=now,
     )
     reminders_sync_for_patient(patient=locked, now=now)
+    audit(
+        actor=None,
+        action=Action.CHANGE,
+        obj=locked,
+        patient=locked,
+        summary=f"Patient opted out of {Channel(channel).label.lower()} reminders by link",
+        changes={f"reminder_{'sms' if channel == Channel.SMS else 'email'}": [True, False]},
+        at=now,
+    )
     return locked
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -136,6 +137,23 @@ LEFT JOIN auth_user u ON u.id = v.prescriber_id
 WHERE p.id = %s
 """
 STAFF_SQL = " AND c.id IN (SELECT s.clinic_id FROM plans_clinic_staff s WHERE s.user_id = %s)"
+# Connections on which the stamp statements are prepared: planning the query cost more than
+# running it (1.6 ms against 0.3 ms), on every cached download.
+_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _prepared(connection: Any, cursor: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """The statement as EXECUTE of a server-side prepared statement, preparing it once per
+    database connection."""
+    name = "b12_stamp_staff" if len(params) == 2 else "b12_stamp"
+    raw = connection.connection
+    done = _PREPARED.setdefault(raw, set())
+    if name not in done:
+        types = "(uuid, integer)" if len(params) == 2 else "(uuid)"
+        numbered = sql.replace("%s", "$1", 1).replace("%s", "$2", 1)
+        cursor.execute(f"PREPARE {name} {types} AS {numbered}")
+        done.add(name)
+    return f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params
 
 
 @dataclass(frozen=True)
@@ -162,7 +180,10 @@ def schedule_stamp(*, plan_id: object, staff_user_id: object | None = None) -> S
     if staff_user_id is not None:
         sql, params = sql + STAFF_SQL, [pk, staff_user_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(*_prepared(connection, cursor, sql, params))
+        else:
+            cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None

@@ -167,3 +167,12 @@ def test_a_clinic_admin_manages_only_their_clinics_staff(client, clinic_admin, c
     clinics = client.get(reverse("admin:plans_clinic_changelist")).content.decode()
     assert outsider.clinics.get().name not in clinics
     assert clinician.clinics.get().name in clinics
+
+
+def test_losing_a_role_takes_effect_on_the_next_request(client, clinician):
+    from django.contrib.auth.models import Group
+
+    client.force_login(clinician)
+    assert client.get(reverse("plans:patient_list")).status_code == 200
+    clinician.groups.remove(Group.objects.get(name="clinician"))
+    assert client.get(reverse("plans:patient_list")).status_code == 403

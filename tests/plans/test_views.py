@@ -85,9 +85,10 @@ def test_patient_list_runs_a_constant_number_of_queries(client, clinic, clinicia
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/patients/")
     assert response.status_code == 200
-    # user, roles, whether the clinic requires a second factor (then cached for a minute),
-    # count, page of patients with their next dose and plan; the session comes from the cache
-    assert len(queries) == 5, [q["sql"][:80] for q in queries.captured_queries]
+    # user, whether the clinic requires a second factor (then cached for a minute), count,
+    # page of patients with their next dose and plan; the session and the roles come from the
+    # cache (the roles were read when the services checked the clinician)
+    assert len(queries) == 4, [q["sql"][:80] for q in queries.captured_queries]
 
 
 def test_patient_list_searches_by_name_record_number_and_birth_date(client, clinic, clinician):

@@ -327,4 +327,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # axes logs every sign-in at INFO; failures and lockouts are WARNING and still show.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -106,8 +106,9 @@ def test_an_injection_reminder_goes_end_to_end(consenting, clinician, inbox, own
     (message,) = [m for m in inbox.messages if m["X-B12-Reminder"] == str(reminder.pk)]
     assert message["To"] == "nora.quinn@example.org"
     assert message["Message-ID"] == reminder.message_id
-    reminder.refresh_from_db()
-    assert reminder.status == "sent" and reminder.sent_at is not None
+    # The worker records the outcome just after the server accepts the message.
+    assert wait_until(lambda: Reminder.objects.get(pk=reminder.pk).status == "sent", 30)
+    assert Reminder.objects.get(pk=reminder.pk).sent_at is not None
 
 
 def test_kill_9_of_the_worker_mid_batch_loses_nothing(
@@ -151,7 +152,7 @@ def test_two_ticks_at_once_send_nothing_twice(consenting, clinician, inbox, own_
     time.sleep(1)  # anything sent twice would arrive now
     received = [i for i in inbox.ids() if i in expected]
     assert len(received) == len(set(received)) == 300
-    assert Reminder.objects.filter(status="sent").count() >= 300
+    assert wait_until(lambda: Reminder.objects.filter(status="sent").count() >= 300, 30)
 
 
 def test_saving_works_with_redis_down_and_the_reminder_goes_after_it_returns(
@@ -215,5 +216,4 @@ def test_saving_works_with_redis_down_and_the_reminder_goes_after_it_returns(
     workers()
     tick(own_redis.url)
     assert wait_until(lambda: str(waiting.pk) in inbox.ids(), 60)
-    waiting.refresh_from_db()
-    assert waiting.status == "sent"
+    assert wait_until(lambda: Reminder.objects.get(pk=waiting.pk).status == "sent", 30)

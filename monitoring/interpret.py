@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .catalogue import Band
-from .units import from_canonical, to_canonical
+from .units import to_canonical
 
 
 class Flag(StrEnum):
@@ -99,10 +99,6 @@ def band(canonical: Decimal, bands: Sequence[Band]) -> str:
     return ""
 
 
-def in_unit(canonical: Decimal, factor: Decimal) -> Decimal:
-    return from_canonical(canonical, factor)
-
-
 @dataclass(frozen=True)
 class RangeRow:
     clinic_specific: bool
@@ -119,7 +115,7 @@ def pick_range(rows: Sequence[RangeRow], *, sex: str) -> tuple[Decimal | None, D
         tier = [row for row in rows if row.clinic_specific == clinic_specific]
         for wanted in (sex, ""):
             for row in tier:
-                if row.sex == wanted and (wanted or not row.sex):
+                if row.sex == wanted:
                     return row.low, row.high
         if tier:
             lows = [row.low for row in tier]

@@ -49,8 +49,3 @@ def convert(value: Decimal, *, unit: str, to: str, units: Mapping[str, Decimal])
     """`value` in `unit` expressed in `to`, both among `units` (unit → factor to canonical)."""
     source, target = units[find_unit(unit, units)], units[find_unit(to, units)]
     return from_canonical(to_canonical(value, source), target, places=6).normalize()
-
-
-def places_of(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0

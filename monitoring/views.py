@@ -210,9 +210,9 @@ def recheck_add(request: HttpRequest, plan_id: str) -> HttpResponse:
         else:
             messages.success(request, f"{added.title} planned for {added.due_date:%-d %b %Y}.")
             return redirect("plans:plan_detail", plan.pk)
-    for field, errors in form.errors.items():
+    for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error if field == "__all__" else f"{error}")
+            messages.error(request, error)
     return redirect("plans:plan_detail", plan.pk)
 
 

@@ -32,8 +32,8 @@ def _today(plan: Plan) -> date:
     return timezone.localdate(timezone=plan.patient.clinic.zone)
 
 
-def _filename(plan: Plan, extension: str) -> str:
-    safe = "".join(c for c in plan.patient.record_number if c.isalnum() or c in "-_") or "plan"
+def _filename(record_number: str, extension: str) -> str:
+    safe = "".join(c for c in record_number if c.isalnum() or c in "-_") or "plan"
     return f"b12-schedule-{safe}.{extension}"
 
 
@@ -45,8 +45,7 @@ def _pdf_response(plan: Plan) -> HttpResponse:
 
 def _pdf_bytes_response(pdf: bytes, record_number: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
-    safe = "".join(c for c in record_number if c.isalnum() or c in "-_") or "plan"
-    response["Content-Disposition"] = f'attachment; filename="b12-schedule-{safe}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{_filename(record_number, "pdf")}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -56,7 +55,9 @@ def _ics_response(plan: Plan) -> HttpResponse:
     response = HttpResponse(
         schedule_ics(doc, now=timezone.now()), content_type="text/calendar; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(plan, "ics")}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{_filename(plan.patient.record_number, "ics")}"'
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 

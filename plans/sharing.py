@@ -119,23 +119,24 @@ def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: dat
         problem = "expired"
     elif link.plan.status != PlanStatus.ACTIVE:
         problem = "ended"
-    ShareLinkUse.objects.create(
-        link=link,
-        at=now,
-        what=f"refused:{problem}" if problem else what,
-        ip=ip or None,
-        user_agent=user_agent[:300],
-    )
-    if not problem:
-        audit(
-            actor=None,
-            action=Action.VIEW if what == "page" else Action.DOWNLOAD,
-            obj=link,
-            patient=link.plan.patient,
-            summary=f"Schedule {what} opened through a share link",
-            ip=ip,
+    with transaction.atomic():  # the use and its audit row, together
+        ShareLinkUse.objects.create(
+            link=link,
             at=now,
+            what=f"refused:{problem}" if problem else what,
+            ip=ip or None,
+            user_agent=user_agent[:300],
         )
+        if not problem:
+            audit(
+                actor=None,
+                action=Action.VIEW if what == "page" else Action.DOWNLOAD,
+                obj=link,
+                patient=link.plan.patient,
+                summary=f"Schedule {what} opened through a share link",
+                ip=ip,
+                at=now,
+            )
     return Opened(None if problem else link, clinic, problem)
 
 

@@ -177,3 +177,31 @@ def test_the_first_row_starts_from_genesis(clinician):
     first = audit(actor=clinician, action=Action.VIEW, object_type="x", summary="a")
     if AuditEvent.objects.count() == 1:
         assert first.prev_hash == "0" * 64
+
+
+def test_the_audit_page_runs_the_same_queries_for_few_or_many_rows(client, clinic_admin, clinic):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(clinic_admin)
+    url = reverse("audit_list")
+    client.get(url)  # warm the cached roles and second-factor setting
+
+    def queries_with(rows: int) -> int:
+        for n in range(rows):
+            audit(
+                actor=clinic_admin,
+                action=Action.VIEW,
+                object_type="x",
+                summary=f"look {n}",
+                clinic=clinic,
+            )
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url).content.decode()
+        assert (
+            page.count('data-testid="audit-row"')
+            == AuditEvent.objects.filter(clinic_id=clinic.pk).count()
+        )
+        return len(captured)
+
+    assert queries_with(2) == queries_with(40)

@@ -68,9 +68,6 @@ def test_passwords_are_hashed_with_argon2_and_weak_ones_refused(settings):
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher") or "MD5" in str(
-        settings.PASSWORD_HASHERS
-    )
     from b12clinic import settings as production
 
     assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"

@@ -43,6 +43,21 @@ def test_a_clinic_that_requires_it_gets_a_second_factor(page: Page):
     expect(page.get_by_text("Your authenticator app is set up.")).to_be_visible()
     expect(page.get_by_test_id("day-heading")).to_be_visible()
 
+    # Next time: the password, then a code (the next time step: a code is used only once).
+    page.get_by_role("button", name="Sign out").click()
+    log_in(page, "nurse", DEMO_PASSWORD)
+    expect(page.get_by_test_id("otp-form")).to_be_visible()
+    page.get_by_label("6-digit code from your authenticator app").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("That code is not right")).to_be_visible()
+    # After a wrong code django-otp refuses any code for a second (throttling).
+    page.wait_for_timeout(2100)
+    page.get_by_label("6-digit code from your authenticator app").fill(
+        f"{totp(secret, t0=-30):06d}"
+    )
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("day-heading")).to_be_visible()
+
 
 def test_repeated_wrong_passwords_pause_signing_in(page: Page):
     demo_seed()

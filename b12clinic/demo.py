@@ -60,6 +60,8 @@ class DemoPatient:
     started_days_ago: int
     given_until_days_ago: int | None  # doses due up to this many days ago were given
     user: str | None = None
+    # Leave the latest dose due before today unrecorded, so it is overdue on any weekday.
+    latest_left_open: bool = False
     cobalt_sensitivity: bool = False
     allergies: str = ""
 
@@ -106,7 +108,7 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
         375,
         20,
     ),
-    # Cobalt allergy: hydroxocobalamin only.
+    # Cobalt allergy: hydroxocobalamin only. Her latest loading dose is overdue.
     DemoPatient(
         "RV-1005",
         "Aisha",
@@ -116,7 +118,8 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
         "uk_standard",
         "medication",
         14,
-        2,
+        1,
+        latest_left_open=True,
         cobalt_sensitivity=True,
         allergies="Cobalt (contact dermatitis)",
     ),
@@ -174,7 +177,12 @@ def _seed_patient(demo: DemoPatient, clinic: Clinic, clinician: User, today: dat
         patient=patient, prescriber=clinician, prescription=prescription, today=start
     )
     if demo.given_until_days_ago is not None:
-        _give_past_doses(plan, until=today - timedelta(days=demo.given_until_days_ago))
+        until = today - timedelta(days=demo.given_until_days_ago)
+        if demo.latest_left_open:
+            latest = plan.doses.filter(due_date__lt=today).order_by("-due_date").first()
+            if latest is not None:
+                until = min(until, latest.due_date - timedelta(days=1))
+        _give_past_doses(plan, until=until)
     doses_extend(plan_ids=[plan.id], today=today)
     _add_monitoring(patient, start=start, clinician=clinician, today=today)
 
@@ -276,7 +284,9 @@ def _give_past_doses(plan: Plan, *, until: date) -> None:
 
 
 @transaction.atomic
-def demo_seed() -> DemoSummary:
+def demo_seed(*, now: datetime | None = None) -> DemoSummary:
+    """Seed as of `now` (default: the clock): patients' stages are counted back from it."""
+    now = now or timezone.now()
     clinic, _ = Clinic.objects.get_or_create(
         name=DEMO_CLINIC_NAME,
         defaults={
@@ -312,8 +322,8 @@ def demo_seed() -> DemoSummary:
         if demo.staff_of_clinic:
             clinic.staff.add(user)
     clinician = User.objects.get(username="clinician")
-    today = timezone.localdate(timezone=clinic.zone)
+    today = timezone.localdate(now, timezone=clinic.zone)
     for patient in DEMO_PATIENTS:
         _seed_patient(patient, clinic, clinician, today)
-    alerts_raise_overdue(today=today)
+    alerts_raise_overdue(now=now)
     return DemoSummary(clinic=clinic, created=tuple(created))

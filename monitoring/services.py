@@ -99,12 +99,14 @@ def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str, now: dat
     return alert
 
 
-def alerts_raise_overdue(*, today: date) -> int:
+def alerts_raise_overdue(*, now: datetime) -> int:
     """Alert once per dose when a neurological or pernicious-anaemia patient's injection is
-    overdue beyond the clinic's limit: the plan's earliest open dose only, since recording it
-    re-plans the rest. Returns how many alerts were new."""
+    overdue beyond the clinic's limit, counting days in each clinic's own zone: the plan's
+    earliest open dose only, since recording it re-plans the rest. Returns how many alerts
+    were new."""
     raised = 0
     for clinic in Clinic.objects.all():
+        today = timezone.localdate(now, timezone=clinic.zone)
         doses = list(
             Dose.objects.filter(
                 status=DoseStatus.DUE,

@@ -13,7 +13,7 @@ from .services import alerts_raise_overdue
 @shared_task
 def raise_overdue_alerts() -> int:
     """Hourly: alert clinicians to neurological or pernicious-anaemia patients overdue too long."""
-    return alerts_raise_overdue(today=timezone.localdate())
+    return alerts_raise_overdue(now=timezone.now())
 
 
 @shared_task

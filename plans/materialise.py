@@ -13,7 +13,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from . import schedule
 from .ids import ordered_uuid
-from .models import Dose, DoseStatus, Phase, Plan, PlanStatus
+from .models import Clinic, Dose, DoseStatus, Phase, Plan, PlanStatus
 
 DONE = (DoseStatus.GIVEN, DoseStatus.NOT_GIVEN)
 
@@ -95,6 +95,19 @@ def doses_extend(
     created = 0
     for start in range(0, len(ids), chunk):
         created += _extend_chunk(ids[start : start + chunk], horizon)
+    return created
+
+
+def doses_extend_all(*, now: datetime) -> int:
+    """`doses_extend` for every clinic, each from its own date: a clinic ahead of the server's
+    zone has already reached tomorrow."""
+    created = 0
+    for clinic in Clinic.objects.all():
+        today = timezone.localdate(now, timezone=clinic.zone)
+        ids = Plan.objects.filter(status=PlanStatus.ACTIVE, patient__clinic=clinic).values_list(
+            "id", flat=True
+        )
+        created += doses_extend(plan_ids=list(ids), today=today)
     return created
 
 

@@ -6,14 +6,47 @@ gets 404".
 
 import importlib
 import os
+from datetime import date, datetime
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from b12clinic.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 from plans.models import Clinic
+from tests.clock import pinned_now
 
 PASSWORD = "correct horse battery staple"
+_traveller: time_machine.travel | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pin the clock before anything is collected: module-level dates read it too."""
+    global _traveller
+    _traveller = time_machine.travel(pinned_now(), tick=True)
+    _traveller.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _traveller is not None:
+        _traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"clock pinned at {pinned_now().isoformat()} (set TODAY=YYYY-MM-DD to move it)"
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The pinned instant, as the running test sees it."""
+    return timezone.now()
+
+
+@pytest.fixture
+def today() -> date:
+    """Today in London, the default clinic zone, on the pinned clock."""
+    return timezone.localdate()
 
 
 @pytest.fixture(autouse=True)

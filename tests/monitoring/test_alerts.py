@@ -8,7 +8,7 @@ from monitoring.models import Alert
 from monitoring.services import alerts_raise_overdue
 from tests.conftest import make_user
 from tests.plans.conftest import TODAY
-from tests.plans.recording_helpers import give_next, new_plan
+from tests.plans.recording_helpers import at, give_next, new_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +29,9 @@ def test_overdue_neurological_or_pernicious_anaemia_patients_raise_one_alert_eac
     new_plan(dietary, clinician, "uk_prophylaxis", cause="dietary")
     later = TODAY + timedelta(days=clinic.overdue_alert_days + 1)
 
-    assert alerts_raise_overdue(today=TODAY + timedelta(days=clinic.overdue_alert_days)) == 0
-    assert alerts_raise_overdue(today=later) == 1
-    assert alerts_raise_overdue(today=later + timedelta(days=1)) == 0
+    assert alerts_raise_overdue(now=at(TODAY + timedelta(days=clinic.overdue_alert_days))) == 0
+    assert alerts_raise_overdue(now=at(later)) == 1
+    assert alerts_raise_overdue(now=at(later + timedelta(days=1))) == 0
 
     alert = Alert.objects.get()
     assert alert.patient == patient
@@ -43,7 +43,7 @@ def test_the_dashboard_lists_urgent_alerts_first_and_acknowledging_keeps_them(
     client, patient, clinician, nurse, other_clinic
 ):
     plan = new_plan(patient, clinician, "uk_neurological")
-    alerts_raise_overdue(today=TODAY + timedelta(days=30))  # neurological: urgent
+    alerts_raise_overdue(now=at(TODAY + timedelta(days=30)))  # neurological: urgent
     give_next(plan, nurse, outcome="allergic_reaction", allergy="Hydroxocobalamin")
     client.force_login(clinician)
 
@@ -103,3 +103,21 @@ def test_the_dashboard_runs_the_same_queries_for_one_alert_and_for_many(
     assert page.count('data-testid="alert"') == 10
     assert page.index("Alert 9") < page.index("Alert 8")  # urgent before warning
     assert len(one) == len(ten)
+
+
+def test_the_hourly_overdue_task_counts_days_in_each_clinics_own_zone(patient, clinician, clinic):
+    """Defect: the task judged every clinic by the server's date. At 11:30 in London on
+    12 January it is already 13 January in Auckland, the eighth day of a dose due on the 5th."""
+    import time_machine
+
+    from monitoring.tasks import raise_overdue_alerts
+    from tests.plans.recording_helpers import at
+
+    clinic.time_zone = "Pacific/Auckland"
+    clinic.save()
+    new_plan(patient, clinician, "uk_prophylaxis")  # pernicious anaemia, first dose due TODAY
+    assert date(2026, 1, 5) == TODAY
+
+    with time_machine.travel(at(date(2026, 1, 12), 11, 30), tick=False):
+        assert raise_overdue_alerts() == 1
+    assert Alert.objects.get().title == "Injection overdue by 8 days (pernicious anaemia)"

@@ -271,3 +271,27 @@ def test_patient_born_in_the_future_is_refused(clinic, clinician):
             date_of_birth=TODAY + timedelta(days=1),
         )
     assert "date_of_birth" in field_errors(error)
+
+
+def test_the_nightly_horizon_task_counts_the_horizon_from_each_clinics_own_date(
+    patient, clinician, clinic, settings
+):
+    """Defect: the task used the server's date for every clinic. At 11:30 in London on
+    8 January it is 9 January in Auckland, whose ten-day horizon then reaches the 19th."""
+    import time_machine
+
+    from plans.tasks import extend_dose_horizon
+    from tests.plans.recording_helpers import at
+
+    settings.B12_DOSE_HORIZON_DAYS = 10
+    settings.B12_MIN_FUTURE_MAINTENANCE_DOSES = 0
+    clinic.time_zone = "Pacific/Auckland"
+    clinic.save()
+    plan = plan_create(
+        patient=patient, prescriber=clinician, prescription=prescription("us_weekly"), today=TODAY
+    )
+    assert live_dates(plan) == ["2026-01-05", "2026-01-12"]
+
+    with time_machine.travel(at(date(2026, 1, 8), 11, 30), tick=False):
+        assert extend_dose_horizon() == 1
+    assert live_dates(plan)[-1] == "2026-01-19"

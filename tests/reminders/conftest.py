@@ -156,11 +156,14 @@ class Worker:
         self.output = ""
 
     def start(self, concurrency: int = 2) -> None:
+        from django.utils import timezone
+
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "celery",
+                "tests.clocked_celery",
+                timezone.now().isoformat(),  # the pinned clock, as it stands now
                 "-A",
                 "b12clinic",
                 "worker",

@@ -48,7 +48,16 @@ for _names, _canonical, _factor in (
     for _name in _names:
         _UNITS[_name] = (_canonical, _factor)
 _VOLUME_UNITS = ("ml", "millilitre", "millilitres", "milliliter", "milliliters")
-_DOSE_PATTERN = re.compile(r"^\s*(?P<number>\d+(?:[.,]\d+)?|[.,]\d+)\s*(?P<unit>[^\d\s].*?)?\s*$")
+# Spaces people put between groups of digits: plain, no-break, thin, narrow no-break, figure.
+_GROUP_SPACES = " \u00a0\u2009\u202f\u2007"
+_DOSE_PATTERN = re.compile(
+    rf"^\s*(?P<number>[0-9.,][0-9.,{_GROUP_SPACES}]*?)\s*(?P<unit>[^\d\s.,].*?)?\s*$"
+)
+_GROUPED = re.compile(r"^[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?$")
+_SPACED = re.compile(r"^[1-9][0-9]{0,2}(?: [0-9]{3})+(?:\.[0-9]+)?$")
+_PLAIN = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$")
+_POINT_LIKE_THOUSANDS = re.compile(r"^[1-9][0-9]{0,2}\.[0-9]{3}$")
+_COMMA_DECIMAL = re.compile(r"^[0-9]+,[0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -103,23 +112,70 @@ def format_amount(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
+def dose_as_read(dose: ParsedDose, strength_mcg_per_ml: int) -> str:
+    """The dose echoed back in full beside the field, before anything is saved:
+    "= 1,000 micrograms = 1 mL of 1 mg/mL"."""
+    micrograms = "microgram" if dose.mcg == 1 else "micrograms"
+    volume = format_amount(Decimal(dose.mcg) / strength_mcg_per_ml)
+    return f"= {dose.mcg:,} {micrograms} = {volume} mL of {format_mcg(strength_mcg_per_ml)}/mL"
+
+
 def format_mcg(mcg: int) -> str:
-    """1000 -> '1 mg', 250 -> '250 mcg', 1500 -> '1.5 mg'."""
-    if mcg >= 1000:
+    """1000 -> '1 mg', 250 -> '250 mcg', 1500 -> '1.5 mg', 1001 -> '1001 mcg' (never a
+    three-decimal milligram figure, which could be read as thousands)."""
+    if mcg >= 1000 and mcg % 10 == 0:
         return f"{format_amount(Decimal(mcg) / 1000)} mg"
     return f"{mcg} mcg"
 
 
+def read_number(text: str, unit: str = "") -> Decimal:
+    """A number as a clinician typed it, read without guessing.
+
+    A comma or a space (no-break, thin) between groups of three digits separates thousands:
+    "1,000" and "1 000" are a thousand. A point is the decimal mark. A number that reads as
+    two different amounts, "1.000" (one, or a thousand written the continental way) or "1,5"
+    (a decimal comma), is refused with a question, whichever reading is likelier.
+    """
+    compact = text.strip()
+    for space in _GROUP_SPACES:
+        compact = compact.replace(space, " ")
+    unit = f" {unit}" if unit else ""
+    unclear = f"“{text.strip()}{unit}” is not clear."
+    if _PLAIN.match(compact):
+        if _POINT_LIKE_THOUSANDS.match(compact):
+            small = format_amount(Decimal(compact))
+            large = compact.replace(".", "")
+            raise DoseParseError(
+                f"{unclear} Did you mean {small}{unit} or {large}{unit}? Write a thousand "
+                "without a point (1000 or 1,000), and decimals with a point (1.25)."
+            )
+        return Decimal(compact)
+    if _GROUPED.match(compact):
+        return Decimal(compact.replace(",", ""))
+    if _SPACED.match(compact):
+        return Decimal(compact.replace(" ", ""))
+    if _COMMA_DECIMAL.match(compact):
+        raise DoseParseError(
+            f"{unclear} Did you mean {compact.replace(',', '.')}{unit}? Write decimals with a "
+            "point, and thousands as 1,000 or 1000."
+        )
+    raise DoseParseError(
+        f"{unclear} Is each comma, point or space a thousands separator or a decimal mark? "
+        "Write thousands as 1,000 or 1000, and decimals with a point."
+    )
+
+
 def parse_dose(text: str, *, strength_mcg_per_ml: int | None = None) -> ParsedDose:
-    """'1 mg', '1000 mcg', '500µg', '1 mL' (with the product strength) -> whole micrograms."""
+    """'1 mg', '1000 mcg', '1,000 mcg', '500µg', '1 mL' (with the product strength) -> whole
+    micrograms. A number that could be misread is refused (`read_number`), never guessed."""
     match = _DOSE_PATTERN.match(text or "")
     if not match:
         raise DoseParseError("Enter the dose as a number and a unit, e.g. 1 mg or 1000 mcg.")
-    try:
-        amount = Decimal(match["number"].replace(",", "."))
-    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only numbers
-        raise DoseParseError("Enter the dose as a number, e.g. 1 mg.") from exc
     unit_text = (match["unit"] or "").strip()
+    try:
+        amount = read_number(match["number"], unit_text)
+    except InvalidOperation as exc:  # pragma: no cover - the patterns admit only numbers
+        raise DoseParseError("Enter the dose as a number, e.g. 1 mg.") from exc
     if not unit_text:
         raise DoseParseError(
             f"Give a unit with the number ({format_amount(amount)} what?), e.g. 1 mg or 1000 mcg."

@@ -105,8 +105,33 @@ class PrescriptionForm(forms.Form):
                     text, strength_mcg_per_ml=product.strength_mcg_per_ml if product else None
                 )
             except dosing.DoseParseError as exc:
+                # A dose that cannot be read safely is a field error, not a safety rule:
+                # no override reason reaches it.
                 self.add_error("dose", exc.message)
         return cleaned
+
+    def dose_as_read(self) -> str:
+        """ "= 1,000 micrograms = 1 mL of 1 mg/mL" for a dose read; "" otherwise."""
+        data = getattr(self, "cleaned_data", {})
+        dose, product = data.get("parsed_dose"), data.get("product")
+        if dose is None or product is None:
+            return ""
+        return dosing.dose_as_read(dose, product.strength_mcg_per_ml)
+
+
+class DoseReadForm(forms.Form):
+    """What the prescribe page sends while the dose is typed."""
+
+    dose = forms.CharField(max_length=30)
+    product = forms.ModelChoiceField(queryset=Product.objects.filter(active=True), required=False)
+
+    def text(self) -> str:
+        product: Product | None = self.cleaned_data["product"]
+        strength = product.strength_mcg_per_ml if product else None
+        dose = dosing.parse_dose(self.cleaned_data["dose"], strength_mcg_per_ml=strength)
+        if strength is None:
+            return f"= {dose.mcg:,} microgram{'' if dose.mcg == 1 else 's'}"
+        return dosing.dose_as_read(dose, strength)
 
 
 class AmendForm(PrescriptionForm):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/", views.patient_detail, name="patient_detail"),
     path("patients/<uuid:patient_id>/edit/", views.patient_edit, name="patient_edit"),
     path("patients/<uuid:patient_id>/plans/new/", views.plan_create, name="plan_create"),
+    path("plans/dose-as-read/", views.dose_as_read, name="dose_as_read"),
     path("plans/<uuid:plan_id>/", views.plan_detail, name="plan_detail"),
     path("plans/<uuid:plan_id>/amend/", views.plan_amend, name="plan_amend"),
     path("plans/<uuid:plan_id>/stop/", views.plan_stop, name="plan_stop"),

@@ -7,10 +7,10 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from b12clinic.access import clinician_required, patient_required, staff_required
 from b12clinic.audit import audit_read
@@ -18,7 +18,7 @@ from b12clinic.models import Action
 from monitoring import selectors as monitoring_selectors
 from monitoring.forms import RecheckAddForm
 
-from . import forms, schedule, selectors, services
+from . import dosing, forms, schedule, selectors, services
 from .access import get_patient_for_staff, get_plan_for_staff, staff_clinics
 from .materialise import Horizon
 from .models import Administration, Patient, Plan, PlanStatus
@@ -148,19 +148,40 @@ def _prescribe_page(
         "phases": phases,
         "regimens": REGIMENS,
     }
-    if request.method == "POST" and form.is_valid() and phases.is_valid():
-        try:
-            prescription = forms.prescription_from_forms(form, phases)
-            accepted = services.prescription_validate(
-                prescription, patient=patient, today=today, amending=plan is not None
-            )
-            context["preview"] = _preview(prescription, patient, today)
-            context["warnings"] = [p for p in accepted if p.severity == "warn"]
-            if request.POST.get("action") == "save":
-                return save(prescription, today)
-        except ValidationError as error:
-            forms.apply_errors(error, form, phases)
+    if request.method == "POST":
+        valid = form.is_valid()
+        context["dose_echo"] = form.dose_as_read()
+        if valid and phases.is_valid():
+            try:
+                prescription = forms.prescription_from_forms(form, phases)
+                # Every warning is shown, also beside a refusal that stops the save.
+                context["warnings"] = [
+                    p
+                    for p in services.prescription_problems(prescription, patient)
+                    if p.severity == dosing.Severity.WARN
+                ]
+                services.prescription_validate(
+                    prescription, patient=patient, today=today, amending=plan is not None
+                )
+                context["preview"] = _preview(prescription, patient, today)
+                if request.POST.get("action") == "save":
+                    return save(prescription, today)
+            except ValidationError as error:
+                forms.apply_errors(error, form, phases)
     return render(request, "plans/prescribe.html", context)
+
+
+@clinician_required
+@require_GET
+def dose_as_read(request: HttpRequest) -> JsonResponse:
+    """The dose as the prescribe page will read it, echoed beside the field while typing."""
+    form = forms.DoseReadForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"ok": False, "text": ""})
+    try:
+        return JsonResponse({"ok": True, "text": form.text()})
+    except dosing.DoseParseError as error:
+        return JsonResponse({"ok": False, "text": error.message})
 
 
 @clinician_required

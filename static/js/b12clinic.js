@@ -6,3 +6,38 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// The prescribe page echoes the dose as it will be read ("= 1,000 micrograms = 1 mL of
+// 1 mg/mL") while it is typed, from the same parser that saves it.
+(function () {
+  var echo = document.getElementById("dose-echo");
+  var dose = document.getElementById("id_dose");
+  var product = document.getElementById("id_product");
+  if (!echo || !dose) {
+    return;
+  }
+  var timer = null;
+  var asked = 0;
+  function ask() {
+    var number = ++asked;
+    var query = new URLSearchParams({ dose: dose.value, product: product ? product.value : "" });
+    fetch(echo.dataset.doseUrl + "?" + query.toString(), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) {
+        if (!answer || number !== asked) {
+          return;
+        }
+        echo.textContent = answer.text;
+        echo.classList.toggle("text-danger", !answer.ok);
+      })
+      .catch(function () {});
+  }
+  function later() {
+    clearTimeout(timer);
+    timer = setTimeout(ask, 250);
+  }
+  dose.addEventListener("input", later);
+  if (product) {
+    product.addEventListener("change", later);
+  }
+})();

@@ -17,6 +17,7 @@ from plans.dosing import (
     Severity,
     blocking,
     check_dose,
+    dose_as_read,
     format_mcg,
     parse_dose,
 )
@@ -36,7 +37,8 @@ WELL = PatientFacts()
         ("1 mg", 1000, "mg"),
         ("1mg", 1000, "mg"),
         ("0.5 mg", 500, "mg"),
-        ("0,5 mg", 500, "mg"),
+        (".5 mg", 500, "mg"),
+        ("0.250 mg", 250, "mg"),  # a leading nought cannot start a thousands group
         ("1000 mcg", 1000, "mcg"),
         ("250 µg", 250, "mcg"),
         ("250 μg", 250, "mcg"),
@@ -69,6 +71,100 @@ def test_doses_parse_to_whole_micrograms_keeping_the_unit(text, mcg, unit):
 def test_bad_doses_are_refused_with_a_message(text, message):
     with pytest.raises(DoseParseError, match=message):
         parse_dose(text, strength_mcg_per_ml=1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "mcg"),
+    [
+        ("1,000 micrograms", 1000),
+        ("1,000 mcg", 1000),
+        ("1 000 mcg", 1000),
+        ("1\u2009000 mcg", 1000),  # thin space
+        ("1\u202f000 mcg", 1000),  # narrow no-break space
+        ("1\u00a0000 mcg", 1000),  # no-break space
+        ("2,500 mcg", 2500),
+        ("1,000,000 mcg", 1_000_000),
+        ("1,000.0 mcg", 1000),
+    ],
+)
+def test_thousands_separators_are_read_as_thousands(text, mcg):
+    """Defect: "1,000 micrograms" was read as 1 microgram, a thousand-fold under-dose."""
+    assert parse_dose(text, strength_mcg_per_ml=1000).mcg == mcg
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("1.000 mg", "1 mg or 1000 mg?"),
+        ("1.250 mg", "1.25 mg or 1250 mg?"),
+        ("1,5 mg", "Did you mean 1.5 mg?"),
+        ("0,5 mg", "Did you mean 0.5 mg?"),
+        ("1,00 mg", "Did you mean 1.00 mg?"),
+        ("1,0000 mcg", "Did you mean 1.0000 mcg?"),
+        ("1.000.000 mcg", "Is each comma"),
+        ("1 000,5 mcg", "?"),
+        ("1.000,5 mcg", "?"),
+        ("1,000,00 mcg", "?"),
+        ("1 00 mcg", "?"),
+        ("1, 000 mcg", "?"),
+    ],
+)
+def test_an_ambiguous_number_is_refused_with_a_question(text, question):
+    with pytest.raises(DoseParseError) as refused:
+        parse_dose(text, strength_mcg_per_ml=1000)
+    assert question in refused.value.message
+    assert refused.value.message.rstrip().endswith("?") or "Write" in refused.value.message
+
+
+def _reading(text: str, *, thousands: str, decimal: str) -> Decimal | None:
+    """One convention's reading of a number, written independently of plans.dosing: groups
+    of three after the first, one decimal mark. None when the text breaks the convention."""
+    whole, _, fraction = text.partition(decimal) if decimal in text else (text, "", "")
+    if decimal in fraction or thousands in fraction or (decimal in text and not fraction):
+        return None
+    groups = whole.split(thousands)
+    if not groups[0] or (len(groups[0]) > 3 and len(groups) > 1):
+        return None
+    if any(len(g) != 3 for g in groups[1:]):
+        return None
+    digits = "".join(groups)
+    if not digits.isdigit() or (fraction and not fraction.isdigit()):
+        return None
+    return Decimal(f"{digits}.{fraction}" if fraction else digits)
+
+
+@given(st.text(alphabet="0123456789.,", min_size=1, max_size=9).filter(lambda t: t[0].isdigit()))
+def test_a_number_is_read_the_one_way_we_write_numbers_and_never_guessed(text):
+    """Whatever is read is the reading with a decimal point and thousands commas. Where the
+    continental reading (decimal comma, thousands points) would give another amount, the
+    number is refused, except for commas between groups of three, which are thousands."""
+    english = _reading(text, thousands=",", decimal=".")
+    european = _reading(text, thousands=".", decimal=",")
+    try:
+        read = parse_dose(f"{text} mcg").amount
+    except DoseParseError:
+        return
+    assert read == english
+    if european is not None and european != english:
+        assert "." not in text and "," in text
+
+
+@given(st.integers(min_value=1, max_value=10_000_000))
+def test_a_whole_number_of_micrograms_written_with_thousands_separators_reads_back(mcg):
+    assert parse_dose(f"{mcg:,} mcg").mcg == mcg
+    assert parse_dose(f"{mcg:,} mcg".replace(",", "\u202f")).mcg == mcg
+
+
+def test_the_dose_as_read_is_echoed_in_words():
+    assert dose_as_read(parse_dose("1,000 micrograms"), strength_mcg_per_ml=1000) == (
+        "= 1,000 micrograms = 1 mL of 1 mg/mL"
+    )
+    assert dose_as_read(parse_dose("0.25 mL", strength_mcg_per_ml=1000), 1000) == (
+        "= 250 micrograms = 0.25 mL of 1 mg/mL"
+    )
+    assert dose_as_read(parse_dose("1 mcg"), strength_mcg_per_ml=1000) == (
+        "= 1 microgram = 0.001 mL of 1 mg/mL"
+    )
 
 
 def test_a_dose_in_ml_needs_the_product_strength():

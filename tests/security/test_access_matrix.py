@@ -36,6 +36,7 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "plans:patient_detail": (("patient_id",), STAFF_ONLY),
     "plans:patient_edit": (("patient_id",), CLINICIAN_ONLY),
     "plans:plan_create": (("patient_id",), CLINICIAN_ONLY),
+    "plans:dose_as_read": ((), row(LOGIN, 200, 403, 403, 403, 200)),
     "plans:plan_detail": (("plan_id",), STAFF_ONLY),
     "plans:plan_amend": (("plan_id",), CLINICIAN_ONLY),
     "plans:plan_stop": (("plan_id",), CLINICIAN_ONLY),

@@ -202,7 +202,9 @@ def _first_of_phase(phase: PhaseRule, *, start: date, last: date | None) -> date
     return last + timedelta(days=1)
 
 
-def _replay(phase: PhaseRule, series: _Series, history: Sequence[PastDose]) -> int:
+def _replay(
+    phase: PhaseRule, series: _Series, history: Sequence[PastDose], closed: frozenset[int]
+) -> int:
     """Walk the doses already on record; return how many count towards the phase."""
     counted = 0
     for dose in history:
@@ -210,10 +212,15 @@ def _replay(phase: PhaseRule, series: _Series, history: Sequence[PastDose]) -> i
             # Re-anchor on the date it was really given.
             series.start, series.step = dose.anchor, 0
         elif dose.outcome is DoseOutcome.PENDING:
-            if series.missed_since is not None:
-                series.start, series.step = dose.due, 0  # it was placed as a make-up dose
-            else:
+            nominal = _nominal(phase, series)
+            if phase.start_on is not None:
+                nominal = max(nominal, phase.start_on)
+            on_cadence = series.missed_since is None and dose.due == next_open_day(nominal, closed)
+            if on_cadence:
                 series.step += 1
+            else:
+                # A make-up dose, or one the minimum gap moved: the cadence runs on from it.
+                series.start, series.step = dose.due, 0
         else:
             if phase.kind is PhaseKind.LOADING:
                 series.missed_since = dose.due
@@ -237,9 +244,19 @@ def build_schedule(
     """The doses to schedule after `past`, up to `until`.
 
     `past` lists, in date order, the doses given, not given, or already due, each with the
-    index of its phase. New dates never fall on a closed weekday, never sooner than the phase's
-    minimum gap after the previous dose, and a maintenance phase keeps going past `until` until
+    index of its phase. A maintenance phase keeps going past `until` until
     `min_future_maintenance` of its doses fall on or after `today`.
+
+    The rule, dose by dose:
+    - Dates follow the phase's cadence from its anchor: the phase's first date (its own start,
+      the plan's start, or one interval after the last dose of the phase before), then each
+      dose really given (the cadence restarts on the date given).
+    - A date on a closed weekday moves that dose to the next open day; the cadence stays.
+    - A dose that would fall sooner than the phase's minimum gap after the dose before it (a
+      dose given, or a closed day having pushed the one before) moves to the end of the gap,
+      and the cadence restarts from it, as it will when it is given. The gap moves at most
+      that one dose: it never pushes the dates after it again and again.
+    - A missed loading dose is made up on the next open day, and the cadence restarts from it.
     """
     validate_phases(phases)
     by_phase: dict[int, list[PastDose]] = {}
@@ -251,28 +268,31 @@ def build_schedule(
     for index, phase in enumerate(phases):
         history = by_phase.get(index, [])
         series = _Series(start=_first_of_phase(phase, start=start, last=last), anchor=last)
-        counted = _replay(phase, series, history)
+        counted = _replay(phase, series, history, closed_weekdays)
         sequence = len(history)
         upcoming = sum(1 for dose in history if dose.counts and dose.anchor >= today)
         while len(generated) < MAX_DOSES_PER_BUILD:
             if phase.end is EndRule.AFTER_DOSES and counted >= (phase.doses or 0):
                 break
-            nominal = _nominal(phase, series)
-            candidate = nominal
-            if series.anchor is not None:
-                candidate = max(candidate, series.anchor + timedelta(days=phase.min_interval))
+            candidate = _nominal(phase, series)
             if series.missed_since is not None:
                 # A missed loading dose is made up on the next open day, never in the past.
                 candidate = max(candidate, series.missed_since + timedelta(days=1), today)
             if phase.start_on is not None:
                 candidate = max(candidate, phase.start_on)
+            gap_moves_it = series.anchor is not None and candidate < series.anchor + timedelta(
+                days=phase.min_interval
+            )
+            if gap_moves_it:
+                assert series.anchor is not None
+                candidate = series.anchor + timedelta(days=phase.min_interval)
             placed = next_open_day(candidate, closed_weekdays)
             if phase.end_date is not None and placed > phase.end_date:
                 break
             wants_more = phase.kind is PhaseKind.MAINTENANCE and upcoming < min_future_maintenance
             if placed > until and not wants_more:
                 return generated
-            if series.missed_since is not None:
+            if series.missed_since is not None or gap_moves_it:
                 series.start, series.step = placed, 0
             else:
                 series.step += 1

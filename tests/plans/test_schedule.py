@@ -1,5 +1,6 @@
 """The schedule engine: every template's dates for a concrete start, and its invariants."""
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -100,6 +101,58 @@ def test_uk_neurological_after_review_moves_to_two_monthly_maintenance():
         "2026-09-26",
         "2026-11-26",
         "2027-01-26",
+    ]
+
+
+def test_maintenance_chosen_too_soon_after_loading_keeps_its_two_monthly_cadence():
+    """Defect: loading ended at review with maintenance "every 2 months" from the next day
+    gave doses 49 days apart: the minimum gap pushed each dose, and each pushed dose pushed the
+    next. Only the first dose is too close to a dose given; it moves, and the cadence runs on
+    from it."""
+    loading, maintenance = REGIMENS["uk_neurological"].phases
+    review = date(2026, 1, 26)
+    reviewed = (
+        PhaseRule(**{**loading.__dict__, "end_date": review}),
+        PhaseRule(**{**maintenance.__dict__, "start_on": review + timedelta(days=1)}),
+    )
+    given = [
+        PastDose(0, date(2026, 1, 5) + timedelta(days=2 * i), DoseOutcome.GIVEN, None)
+        for i in range(11)
+    ]
+    doses = build_schedule(
+        reviewed,
+        start=MONDAY,
+        past=given,
+        today=review,
+        until=date(2027, 1, 26),
+        min_future_maintenance=4,
+    )
+    assert dates(doses) == [
+        "2026-03-15",  # 49 days after the last loading dose, given on 25 January
+        "2026-05-15",
+        "2026-07-15",
+        "2026-09-15",
+        "2026-11-15",
+        "2027-01-15",
+    ]
+
+
+def test_a_closed_day_moves_one_dose_and_the_cadence_stays():
+    rule = PhaseRule(PhaseKind.MAINTENANCE, IntervalUnit.MONTHS, every=2)
+    doses = build_schedule(
+        [rule],
+        start=date(2026, 1, 3),
+        closed_weekdays=WEEKEND,
+        today=date(2026, 1, 3),
+        until=date(2026, 9, 30),
+    )
+    # 3 January and 3 May 2026 are Saturdays, 3 March a Tuesday: only those two move.
+    assert dates(doses) == [
+        "2026-01-05",
+        "2026-03-03",
+        "2026-05-04",
+        "2026-07-03",
+        "2026-09-03",
     ]
 
 
@@ -304,9 +357,14 @@ def plans(draw):
     with_maintenance = draw(st.booleans()) or loading == 0
     count = loading + with_maintenance
     phases = [draw(phase_rules(PhaseKind.LOADING, last=(i == count - 1))) for i in range(loading)]
-    if with_maintenance:
-        phases.append(draw(phase_rules(PhaseKind.MAINTENANCE, last=True)))
     start = draw(days)
+    if with_maintenance:
+        maintenance = draw(phase_rules(PhaseKind.MAINTENANCE, last=True))
+        if loading and draw(st.booleans()):
+            # Maintenance from a date chosen at review, as ending loading sets it.
+            offset = timedelta(days=draw(st.integers(1, 120)))
+            maintenance = PhaseRule(**{**maintenance.__dict__, "start_on": start + offset})
+        phases.append(maintenance)
     today = start + timedelta(days=draw(st.integers(0, 60)))
     until = today + timedelta(days=draw(st.integers(0, 400)))
     closed = draw(st.frozensets(st.integers(0, 6), max_size=5))
@@ -349,6 +407,30 @@ def test_doses_respect_closed_days_gaps_order_and_phase_ends(plan):
             assert len(in_phase) <= (phase.doses or 0)
             if any(d.phase_index > index for d in doses):
                 assert len(in_phase) == phase.doses, "a phase ends only when its count is given"
+
+
+def shortest_cadence(phase: PhaseRule) -> int | None:
+    return {
+        IntervalUnit.DAYS: phase.every,
+        IntervalUnit.WEEKS: 7 * phase.every,
+        IntervalUnit.MONTHS: 28 * phase.every,
+    }.get(phase.unit)
+
+
+@given(plans())
+@settings(max_examples=300, deadline=None)
+def test_the_minimum_gap_never_cascades_doses_stay_on_their_cadence(plan):
+    """Within a phase, a dose is never closer to the one before than the cadence, less the
+    days a closed stretch can shift a single dose, unless the phase's own gap is longer."""
+    phases, _start, _today, _until, closed = plan
+    doses = run(plan)
+    for index, phase in enumerate(phases):
+        cadence = shortest_cadence(phase)
+        if cadence is None or phase.min_interval > cadence - len(closed):
+            continue
+        in_phase = [d.due for d in doses if d.phase_index == index]
+        for earlier, later in itertools.pairwise(in_phase):
+            assert (later - earlier).days >= cadence - len(closed), in_phase
 
 
 @given(plans(), st.integers(0, 40))

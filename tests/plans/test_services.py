@@ -295,3 +295,37 @@ def test_the_nightly_horizon_task_counts_the_horizon_from_each_clinics_own_date(
     with time_machine.travel(at(date(2026, 1, 8), 11, 30), tick=False):
         assert extend_dose_horizon() == 1
     assert live_dates(plan)[-1] == "2026-01-19"
+
+
+def test_ending_loading_with_maintenance_soon_after_keeps_the_prescribed_cadence(
+    patient, clinician, nurse
+):
+    """Defect: maintenance "every 2 months" started the day after the review came 49 days
+    apart, though the plan still said every 2 months."""
+    from plans.schedule import add_months, next_open_day
+    from tests.plans.recording_helpers import give_next
+
+    plan = plan_create(
+        patient=patient,
+        prescriber=clinician,
+        prescription=prescription("uk_neurological"),
+        today=TODAY,
+    )
+    review = TODAY + timedelta(days=20)
+    while plan.doses.filter(status=DoseStatus.DUE, due_date__lte=review).exists():
+        give_next(plan, nurse)
+    plan_end_loading(
+        plan=plan, by=clinician, maintenance_start=review + timedelta(days=1), today=review
+    )
+    maintenance = list(
+        plan.doses.filter(status=DoseStatus.DUE, phase__kind="maintenance")
+        .order_by("due_date")
+        .values_list("due_date", flat=True)
+    )
+    last_given = plan.doses.filter(status=DoseStatus.GIVEN).latest("given_on").given_on
+    first = next_open_day(last_given + timedelta(days=49), plan.patient.clinic.closed_weekdays)
+    assert maintenance[0] == first, "only the dose too close to the last one given moves"
+    assert maintenance == [
+        next_open_day(add_months(first, 2 * k), plan.patient.clinic.closed_weekdays)
+        for k in range(len(maintenance))
+    ], "then every 2 months from it, never 49 days apart"

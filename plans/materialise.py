@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,6 +25,8 @@ from .ids import ordered_uuid
 from .models import Clinic, Dose, DoseStatus, Phase, Plan, PlanStatus
 
 DONE = (DoseStatus.GIVEN, DoseStatus.NOT_GIVEN)
+# Added to a sequence for a moment while doses swap places (sequences stay under 2,000).
+TEMPORARY_SEQUENCE = 20_000
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,13 @@ class Reconciled:
 
 def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconciled:
     """Rebuild a plan's undone doses from its given and not-given ones. Call inside the
-    transaction that changed the plan, with the plan row locked."""
+    transaction that changed the plan, with the plan row locked.
+
+    A dose keeps its row and id (so its calendar event and reminders) whenever its date
+    survives: first the doses unchanged in every way, then those whose date is wanted again
+    under another phase row (an amendment makes new ones), then, within the same phase row,
+    a dose re-planned to a new date (recording a late dose moves the rest). Only what is left
+    is cancelled or created."""
     horizon = Horizon.for_today(today)
     phases = list(plan.current.phases.order_by("order"))  # type: ignore[union-attr]
     doses = list(
@@ -200,17 +209,40 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
     )
     order_of_phase = {dose.phase_id: dose.phase.order for dose in doses}
     done = [dose for dose in doses if dose.status in DONE]
-    pending = {
-        (dose.phase_id, dose.sequence): dose for dose in doses if dose.status == DoseStatus.DUE
-    }
-
+    pending = [dose for dose in doses if dose.status == DoseStatus.DUE]
     wanted = _build(plan, phases, _past(done, order_of_phase), horizon) if plan.is_active else []
+
+    matched: dict[int, Dose] = {}  # index in `wanted` -> the pending dose that becomes it
+    keys: tuple[Callable[[Any, Any, date], object], ...] = (
+        lambda phase_id, sequence, due: (phase_id, sequence, due),
+        lambda phase_id, sequence, due: due,
+        lambda phase_id, sequence, due: (phase_id, sequence),
+    )
+    for key in keys:
+        free: dict[object, list[Dose]] = defaultdict(list)
+        for dose in pending:
+            free[key(dose.phase_id, dose.sequence, dose.due_date)].append(dose)
+        for index, due in enumerate(wanted):
+            if index in matched:
+                continue
+            candidates = free.get(key(phases[due.phase_index].id, due.sequence, due.due))
+            if candidates:
+                matched[index] = candidates.pop(0)
+        taken = {id(dose) for dose in matched.values()}
+        pending = [dose for dose in pending if id(dose) not in taken]
+
+    now = timezone.now()
+    stale = pending
+    for dose in stale:
+        dose.status = DoseStatus.CANCELLED
+        dose.cancelled_reason = cancel_reason[:200]
+        dose.updated_at = now
+    changed: list[tuple[Dose, schedule.DueDose]] = []
     new: list[Dose] = []
-    moved: list[Dose] = []
-    for due in wanted:
+    for index, due in enumerate(wanted):
         phase = phases[due.phase_index]
-        existing = pending.pop((phase.id, due.sequence), None)
-        if existing is None:
+        dose = matched.get(index)
+        if dose is None:
             new.append(
                 Dose(
                     plan=plan,
@@ -220,22 +252,25 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
                     due_date=due.due,
                 )
             )
-        elif existing.due_date != due.due:
-            existing.due_date = due.due
-            moved.append(existing)
-    stale = list(pending.values())
-    now = timezone.now()
-    for dose in stale:
-        dose.status = DoseStatus.CANCELLED
-        dose.cancelled_reason = cancel_reason[:200]
-        dose.updated_at = now
-    for dose in moved:
-        dose.updated_at = now
+        elif (dose.phase_id, dose.sequence, dose.due_date) != (phase.id, due.sequence, due.due):
+            changed.append((dose, due))
+    moved = sum(1 for dose, due in changed if dose.due_date != due.due)
     # Cancel first: a new dose may take the phase and sequence a cancelled one held.
     Dose.objects.bulk_update(stale, ["status", "cancelled_reason", "updated_at"])
-    Dose.objects.bulk_update(moved, ["due_date", "updated_at"])
+    # Then in two steps, so no row ever holds a phase and sequence another still holds.
+    for dose, _ in changed:
+        dose.sequence += TEMPORARY_SEQUENCE
+    Dose.objects.bulk_update([dose for dose, _ in changed], ["sequence"])
+    for dose, due in changed:
+        dose.phase = phases[due.phase_index]
+        dose.sequence = due.sequence
+        dose.due_date = due.due
+        dose.updated_at = now
+    Dose.objects.bulk_update(
+        [dose for dose, _ in changed], ["phase", "sequence", "due_date", "updated_at"]
+    )
     Dose.objects.bulk_create(new)
-    return Reconciled(created=len(new), moved=len(moved), cancelled=len(stale))
+    return Reconciled(created=len(new), moved=moved, cancelled=len(stale))
 
 
 def doses_cancel_pending(*, plan: Plan, reason: str) -> int:

@@ -182,8 +182,57 @@ def test_amending_keeps_given_doses_and_rebuilds_the_rest(patient, clinician):
     live = plan.doses.exclude(status=DoseStatus.CANCELLED).exclude(pk=first.pk)
     assert {d.phase.version.number for d in live} == {2}
     assert live.filter(phase__kind="loading").count() == 5, "six loading doses in all"
-    assert plan.doses.filter(status=DoseStatus.CANCELLED).count() > 0
     assert PlanVersion.objects.filter(plan=plan).count() == 2
+
+
+def test_an_amendment_keeps_every_dose_whose_date_does_not_change(patient, clinician):
+    """Defect: every amendment made new phase rows, and doses were matched on phase row and
+    sequence, so calendars showed unchanged doses cancelled and added again."""
+    plan = plan_create(
+        patient=patient, prescriber=clinician, prescription=prescription(), today=TODAY
+    )
+    before = dict(plan.doses.values_list("id", "due_date"))
+
+    plan_amend(
+        plan=plan,
+        by=clinician,
+        prescription=prescription(dose=dosing.parse_dose("500 mcg")),
+        reason="Lower dose",
+        today=TODAY,
+    )
+
+    assert not plan.doses.filter(status=DoseStatus.CANCELLED).exists()
+    assert dict(plan.doses.values_list("id", "due_date")) == before
+    assert set(plan.doses.values_list("phase__version__number", flat=True)) == {2}
+
+
+def test_an_amendment_replaces_only_the_doses_whose_dates_change(patient, clinician):
+    from plans.schedule import EndRule, IntervalUnit, PhaseKind, PhaseRule
+
+    plan = plan_create(
+        patient=patient, prescriber=clinician, prescription=prescription(), today=TODAY
+    )
+    before = dict(plan.doses.values_list("due_date", "id"))
+    loading = prescription().phases[0]
+    two_monthly = PhaseRule(PhaseKind.MAINTENANCE, IntervalUnit.MONTHS, every=2, end=EndRule.NEVER)
+
+    plan_amend(
+        plan=plan,
+        by=clinician,
+        prescription=prescription(phases=(loading, two_monthly)),
+        reason="Symptoms return before three months",
+        today=TODAY,
+    )
+
+    live = dict(plan.doses.exclude(status=DoseStatus.CANCELLED).values_list("due_date", "id"))
+    kept = {day for day in live if before.get(day) == live[day]}
+    assert kept == set(before) & set(live)
+    assert date(2026, 7, 16) in kept  # on both the three-monthly and the two-monthly cadence
+    cancelled = set(
+        plan.doses.filter(status=DoseStatus.CANCELLED).values_list("due_date", flat=True)
+    )
+    assert cancelled == set(before) - set(live)
+    assert {date(2026, 4, 16), date(2026, 10, 16)} <= cancelled
 
 
 def test_amending_needs_a_reason(patient, clinician):

@@ -219,6 +219,67 @@ def test_bad_prescriptions_show_the_message_on_the_field_and_save_nothing(
     assert not Dose.objects.exists()
 
 
+@pytest.mark.parametrize("dose", ["1.000 mg", "1,5 mg", "1.000.000 mcg"])
+def test_a_dose_that_cannot_be_read_safely_is_never_saved_whatever_reason_is_given(
+    client, clinician, patient, hydroxo, dose
+):
+    client.force_login(clinician)
+    data = prescribe_form(
+        product=hydroxo.pk,
+        dose=dose,
+        indication="leber_optic_atrophy",
+        dose_reason="Specialist advice",
+        route="SC",
+        route_reason="Bleeding disorder",
+    )
+    response = client.post(f"/patients/{patient.pk}/plans/new/", data)
+    assert "is not clear" in " ".join(response.context["form"].errors["dose"])
+    assert not Plan.objects.exists()
+
+
+def test_1000_micrograms_written_with_a_comma_saves_1000_micrograms_and_is_echoed(
+    client, clinician, patient, hydroxo
+):
+    """Defect: "1,000 micrograms" was read as 1 microgram."""
+    client.force_login(clinician)
+    url = f"/patients/{patient.pk}/plans/new/"
+    preview = client.post(
+        url, prescribe_form(product=hydroxo.pk, dose="1,000 micrograms", action="preview")
+    )
+    page = preview.content.decode()
+    assert 'data-testid="dose-echo"' in page
+    assert "= 1,000 micrograms = 1 mL of 1 mg/mL" in page
+
+    client.post(url, prescribe_form(product=hydroxo.pk, dose="1,000 micrograms"))
+    assert Plan.objects.get().current.dose_mcg == 1000
+
+
+def test_the_dose_echo_answers_as_the_clinician_types(client, clinician, nurse, hydroxo):
+    client.force_login(clinician)
+    read = client.get("/plans/dose-as-read/", {"dose": "1 000 mcg", "product": hydroxo.pk})
+    assert read.json() == {"ok": True, "text": "= 1,000 micrograms = 1 mL of 1 mg/mL"}
+    unclear = client.get("/plans/dose-as-read/", {"dose": "1.000 mg", "product": hydroxo.pk})
+    assert unclear.json()["ok"] is False
+    assert "Did you mean 1 mg or 1000 mg?" in unclear.json()["text"]
+    assert client.get("/plans/dose-as-read/", {"dose": ""}).json() == {"ok": False, "text": ""}
+    client.force_login(nurse)
+    assert client.get("/plans/dose-as-read/", {"dose": "1 mg"}).status_code == 403
+
+
+def test_every_message_that_applies_to_a_dose_is_shown_together(
+    client, clinician, patient, hydroxo
+):
+    """Defect: for 2 mL of a 1 mg/mL product the > 1 mg refusal hid the > 1 mL warning."""
+    client.force_login(clinician)
+    response = client.post(
+        f"/patients/{patient.pk}/plans/new/", prescribe_form(product=hydroxo.pk, dose="2 mL")
+    )
+    page = response.content.decode()
+    assert "2 mg is more than the 1 mg single dose" in page
+    assert "That is 2 mL of hydroxocobalamin" in page
+    assert not Plan.objects.exists()
+
+
 def test_maintenance_before_loading_is_refused_on_the_phase_row(
     client, clinician, patient, hydroxo
 ):
@@ -306,64 +367,3 @@ def test_plan_page_shows_the_next_dozen_doses_and_offers_the_rest(client, clinic
     assert response.context["hidden_upcoming"] == plan.doses.count() - 12
     assert "later doses scheduled" in response.content.decode()
     assert len(client.get(f"/plans/{plan.pk}/?all=1").context["timeline"]) == plan.doses.count()
-
-
-@pytest.mark.parametrize("dose", ["1.000 mg", "1,5 mg", "1.000.000 mcg"])
-def test_a_dose_that_cannot_be_read_safely_is_never_saved_whatever_reason_is_given(
-    client, clinician, patient, hydroxo, dose
-):
-    client.force_login(clinician)
-    data = prescribe_form(
-        product=hydroxo.pk,
-        dose=dose,
-        indication="leber_optic_atrophy",
-        dose_reason="Specialist advice",
-        route="SC",
-        route_reason="Bleeding disorder",
-    )
-    response = client.post(f"/patients/{patient.pk}/plans/new/", data)
-    assert "is not clear" in " ".join(response.context["form"].errors["dose"])
-    assert not Plan.objects.exists()
-
-
-def test_1000_micrograms_written_with_a_comma_saves_1000_micrograms_and_is_echoed(
-    client, clinician, patient, hydroxo
-):
-    """Defect: "1,000 micrograms" was read as 1 microgram."""
-    client.force_login(clinician)
-    url = f"/patients/{patient.pk}/plans/new/"
-    preview = client.post(
-        url, prescribe_form(product=hydroxo.pk, dose="1,000 micrograms", action="preview")
-    )
-    page = preview.content.decode()
-    assert 'data-testid="dose-echo"' in page
-    assert "= 1,000 micrograms = 1 mL of 1 mg/mL" in page
-
-    client.post(url, prescribe_form(product=hydroxo.pk, dose="1,000 micrograms"))
-    assert Plan.objects.get().current.dose_mcg == 1000
-
-
-def test_the_dose_echo_answers_as_the_clinician_types(client, clinician, nurse, hydroxo):
-    client.force_login(clinician)
-    read = client.get("/plans/dose-as-read/", {"dose": "1 000 mcg", "product": hydroxo.pk})
-    assert read.json() == {"ok": True, "text": "= 1,000 micrograms = 1 mL of 1 mg/mL"}
-    unclear = client.get("/plans/dose-as-read/", {"dose": "1.000 mg", "product": hydroxo.pk})
-    assert unclear.json()["ok"] is False
-    assert "Did you mean 1 mg or 1000 mg?" in unclear.json()["text"]
-    assert client.get("/plans/dose-as-read/", {"dose": ""}).json() == {"ok": False, "text": ""}
-    client.force_login(nurse)
-    assert client.get("/plans/dose-as-read/", {"dose": "1 mg"}).status_code == 403
-
-
-def test_every_message_that_applies_to_a_dose_is_shown_together(
-    client, clinician, patient, hydroxo
-):
-    """Defect: for 2 mL of a 1 mg/mL product the > 1 mg refusal hid the > 1 mL warning."""
-    client.force_login(clinician)
-    response = client.post(
-        f"/patients/{patient.pk}/plans/new/", prescribe_form(product=hydroxo.pk, dose="2 mL")
-    )
-    page = response.content.decode()
-    assert "2 mg is more than the 1 mg single dose" in page
-    assert "That is 2 mL of hydroxocobalamin" in page
-    assert not Plan.objects.exists()

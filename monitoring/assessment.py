@@ -1,17 +1,33 @@
 """Is the patient responding to treatment? Pure: no Django; the caller passes the results,
 check-ins, adherence and "today" (clinical-reference.md §4).
 
-Haematological response: reticulocytes rising by day 10, haemoglobin rising by weeks 2–4,
-haemoglobin and MCV normal by about 8 weeks. An inadequate response is answered with the four
-questions of §4, each from the data: dose, adherence, diagnosis, ongoing cause.
+The blood count is judged on its trajectory, in three steps (every number is a default in
+`Rules`):
+
+1. Reticulocyte peak. The highest count between day 3 and day 14 has at least doubled from
+   baseline, or is above the range. Checked only when the patient was anaemic at baseline.
+2. Rise per week. From the end of week 1 haemoglobin rises at least `hb_min_weekly_rise` g/L
+   a week (about half the usual 10) until it is normal: a count in weeks 2–6 is at least that
+   much above baseline for each week since day 7, or already in range. When no count was taken
+   in weeks 2–6, a later one answers the same question.
+3. Normal by about 8 weeks. From day 49 the latest haemoglobin and MCV are in range, or they
+   are still on track: short of the range, moving towards it at least `hb_min_weekly_rise`
+   g/L (MCV `mcv_min_weekly_fall` fL) a week, measured over the last two weeks or more, and at
+   that rate in range within `catch_up_weeks`. On track is not a failure: the verdict stays
+   "responding so far" and names the date to recheck. A count that has stopped moving, or is
+   so far short that it would take longer, is. When that recheck date has passed by
+   `recheck_grace_days` with no new count, the response cannot be judged until it is taken.
+
+An inadequate response is answered with the four questions of §4, each from the data: dose,
+adherence, diagnosis, ongoing cause.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from plans.adherence import Adherence
@@ -104,9 +120,16 @@ class Rules:
     hb_rise_from_day: int = 14
     hb_rise_by_day: int = 28
     hb_rise_latest_day: int = 42
-    hb_min_rise: Decimal = Decimal(10)  # g/L: about the expected weekly rise
+    rise_starts_day: int = 7  # haemoglobin starts to rise at the end of week 1
     normal_from_day: int = 49
     normal_by_day: int = 63
+    # The slowest rise that is still a response (a default to review: the reference gives
+    # the usual rise, about 10 g/L a week, not a lower limit).
+    hb_min_weekly_rise: Decimal = Decimal(5)  # g/L a week
+    mcv_min_weekly_fall: Decimal = Decimal(1)  # fL a week
+    catch_up_weeks: int = 4
+    trend_min_days: int = 14  # the rate is read over two weeks or more: a week is too noisy
+    recheck_grace_days: int = 14
     neuro_review_day: int = 91
     potassium_days: int = 7
 
@@ -254,19 +277,25 @@ def _hb_rise(treatment: Treatment, results: Sequence[Result], today: int, rules:
             Status.NOT_APPLICABLE, f"Not anaemic at baseline (haemoglobin {base.text()})."
         )
     after = _between(treatment, results, ("hb",), rules.hb_rise_from_day, rules.hb_rise_latest_day)
+    if not after:
+        # A later count answers "did it rise?" too, when none was taken in weeks 2-6.
+        after = _between(treatment, results, ("hb",), rules.hb_rise_latest_day + 1, 10**6)[:1]
     if after:
         latest = after[-1]
         assert latest.value is not None
         rise = latest.value - base.value
-        when = f"day {_day(treatment, latest.on)}"
-        if rise >= rules.hb_min_rise:
+        day = _day(treatment, latest.on)
+        weeks = max(Decimal(day - rules.rise_starts_day) / 7, Decimal(1))
+        expected = (rules.hb_min_weekly_rise * weeks).quantize(Decimal(1), rounding=ROUND_DOWN)
+        if rise >= expected or (rise > 0 and not latest.below):
             return Finding(
-                Status.OK, f"Haemoglobin rose from {base.text()} to {latest.text()} by {when}."
+                Status.OK, f"Haemoglobin rose from {base.text()} to {latest.text()} by day {day}."
             )
         return Finding(
             Status.CONCERN,
-            f"Haemoglobin {latest.text()} on {when}: up {fmt(rise)} from {base.text()}, "
-            f"less than the expected {fmt(rules.hb_min_rise)}.",
+            f"Haemoglobin {latest.text()} on day {day}: up {fmt(rise)} from {base.text()}, "
+            f"less than the {fmt(expected)} expected by then "
+            f"({fmt(rules.hb_min_weekly_rise)} g/L a week from the end of week 1).",
         )
     if today < rules.hb_rise_latest_day:
         return Finding(
@@ -281,27 +310,128 @@ def _hb_rise(treatment: Treatment, results: Sequence[Result], today: int, rules:
     )
 
 
+@dataclass(frozen=True)
+class Track:
+    """Where a count short of its range is heading: its rate towards the range, a week's
+    worth, and the date it would reach it at that rate."""
+
+    per_week: Decimal
+    weeks_left: Decimal
+    reaches_on: date
+
+
+def _towards_range(
+    results: Sequence[Result], latest: Result, *, rising: bool, rules: Rules
+) -> Track | None:
+    """The rate towards the range over the last two weeks or more: from the latest earlier
+    count at least `trend_min_days` before (the baseline, if no other). None without one."""
+    assert latest.value is not None
+    earlier = [
+        r
+        for r in results
+        if r.test == latest.test
+        and r.value is not None
+        and (latest.on - r.on).days >= rules.trend_min_days
+    ]
+    if not earlier:
+        return None
+    start = earlier[-1]
+    assert start.value is not None
+    weeks = Decimal((latest.on - start.on).days) / 7
+    moved = latest.value - start.value if rising else start.value - latest.value
+    per_week = moved / weeks
+    limit = latest.low if rising else latest.high
+    assert limit is not None
+    short = limit - latest.value if rising else latest.value - limit
+    if per_week <= 0:
+        return Track(per_week, Decimal("Infinity"), date.max)
+    weeks_left = short / per_week
+    days = int((weeks_left * 7).to_integral_value(rounding=ROUND_HALF_UP))
+    return Track(per_week, weeks_left, latest.on + timedelta(days=days))
+
+
+def _rate(value: Decimal) -> str:
+    return fmt(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def _normal_by_8_weeks(
     treatment: Treatment, results: Sequence[Result], today: int, rules: Rules
 ) -> Finding:
     later = _between(treatment, results, ("hb", "mcv"), rules.normal_from_day, 10**6)
-    hb = [r for r in later if r.test == "hb"]
-    mcv = [r for r in later if r.test == "mcv"]
-    if hb or mcv:
-        abnormal = [r for r in (hb[-1:] + mcv[-1:]) if r.below or r.above]
-        shown = ", ".join(
-            f"{'haemoglobin' if r.test == 'hb' else 'MCV'} {r.text()} on day "
-            f"{_day(treatment, r.on)}"
-            for r in hb[-1:] + mcv[-1:]
+    latest = [
+        found[-1] for found in ([r for r in later if r.test == t] for t in ("hb", "mcv")) if found
+    ]
+    if not latest:
+        if today <= rules.normal_by_day:
+            return Finding(Status.PENDING, "Haemoglobin and MCV should be normal by about 8 weeks.")
+        return Finding(
+            Status.MISSING, "No blood count since week 7: check haemoglobin and MCV are normal."
         )
-        if abnormal:
-            return Finding(Status.CONCERN, f"Not normal by 8 weeks: {shown}.")
-        return Finding(Status.OK, f"Normal by 8 weeks: {shown}.")
-    if today <= rules.normal_by_day:
-        return Finding(Status.PENDING, "Haemoglobin and MCV should be normal by about 8 weeks.")
-    return Finding(
-        Status.MISSING, "No blood count since week 7: check haemoglobin and MCV are normal."
+    failing: list[str] = []
+    on_track: list[tuple[Result, Track, str]] = []
+    for result in latest:
+        name = "haemoglobin" if result.test == "hb" else "MCV"
+        where = f"{name} {result.text()} on day {_day(treatment, result.on)}"
+        # Short of the range on the side treatment corrects: Hb low, MCV high.
+        rising = result.test == "hb"
+        short = result.below if rising else result.above
+        if not (result.below or result.above):
+            continue
+        if not short:
+            failing.append(where)
+            continue
+        minimum = rules.hb_min_weekly_rise if rising else rules.mcv_min_weekly_fall
+        unit = result.unit
+        track = _towards_range(results, result, rising=rising, rules=rules)
+        if track is None:
+            failing.append(where)
+        elif track.per_week < minimum:
+            verb = "rising" if rising else "falling"
+            failing.append(
+                f"{where}, {verb} only {_rate(max(track.per_week, Decimal(0)))} {unit} a week"
+            )
+        elif track.weeks_left > rules.catch_up_weeks:
+            weeks = fmt(track.weeks_left.to_integral_value(rounding=ROUND_HALF_UP))
+            failing.append(
+                f"{where}: at {_rate(track.per_week)} {unit} a week it would take {weeks} "
+                "weeks more"
+            )
+        else:
+            side = "under" if rising else "above"
+            verb = "rising" if rising else "falling"
+            on_track.append(
+                (
+                    result,
+                    track,
+                    f"{where} is just {side} the range and still {verb} "
+                    f"{_rate(track.per_week)} {unit} a week",
+                )
+            )
+    if failing:
+        also = [text for _, _, text in on_track]
+        return Finding(Status.CONCERN, f"Not normal by 8 weeks: {'; '.join(failing + also)}.")
+    if on_track:
+        expected = max(track.reaches_on for _, track, _ in on_track)
+        words = "; ".join(text for _, _, text in on_track)
+        words = words[0].upper() + words[1:]
+        overdue = treatment.start + timedelta(days=today) > expected + timedelta(
+            days=rules.recheck_grace_days
+        )
+        if overdue:
+            return Finding(
+                Status.MISSING,
+                f"{words}, expected normal by about {expected:%-d %b %Y}: recheck haemoglobin "
+                "and MCV.",
+            )
+        return Finding(
+            Status.PENDING,
+            f"{words}: expect it normal by about {expected:%-d %b %Y} (recheck then).",
+        )
+    shown = ", ".join(
+        f"{'haemoglobin' if r.test == 'hb' else 'MCV'} {r.text()} on day {_day(treatment, r.on)}"
+        for r in latest
     )
+    return Finding(Status.OK, f"Normal by 8 weeks: {shown}.")
 
 
 def _haematological(

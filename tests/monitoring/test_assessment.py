@@ -139,11 +139,118 @@ def test_haemoglobin_not_normal_at_8_weeks_is_inadequate():
     assert "haemoglobin 104 g/L on day 58" in last.text and "MCV 103 fL" in last.text
 
 
+MALE = {**RANGES, "hb": ("g/L", D(135), D(175))}
+
+
+def m(test: str, day: int, value: str) -> Result:
+    unit, low, high = MALE[test]
+    return Result(f"{test}{day}", test, START + timedelta(days=day), D(value), unit, low, high)
+
+
+GOOD_RESPONDER = [
+    m("hb", -1, "85"),
+    m("mcv", -1, "112"),
+    m("retic_pct", -1, "0.8"),
+    m("retic_pct", 8, "4.2"),
+    m("hb", 28, "105"),
+    m("mcv", 28, "103"),
+    m("hb", 56, "132"),
+    m("mcv", 56, "96"),
+]
+
+
+def test_a_good_responder_just_under_the_range_at_8_weeks_is_not_flagged():
+    """Defect: a man whose Hb went 85 -> 105 -> 132 g/L over 8 weeks, every dose on time,
+    was flagged as not responding: 132 is under his 135 g/L range, but rising well."""
+    found = run(GOOD_RESPONDER, day=60)
+    assert found.haematological.course == Course.RESPONDING
+    assert not found.inadequate and not found.questions
+    last = found.haematological.findings[2]
+    assert last.status == Status.PENDING
+    assert last.text == (
+        "Haemoglobin 132 g/L on day 56 is just under the range and still rising "
+        "6.8 g/L a week: expect it normal by about 30 Apr 2026 (recheck then)."
+    )
+
+
+def test_a_good_responder_normal_at_the_recheck_is_responding_as_expected():
+    found = run([*GOOD_RESPONDER, m("hb", 70, "139")], day=72)
+    assert found.haematological.course == Course.RESPONDING
+    assert found.haematological.summary == "Responding as expected."
+
+
+def test_the_recheck_that_never_came_is_asked_for_not_flagged():
+    found = run(GOOD_RESPONDER, day=56 + 28)
+    assert found.haematological.course == Course.NOT_JUDGED
+    assert "expected normal by about 30 Apr 2026: recheck" in (
+        found.haematological.findings[2].text
+    )
+
+
+def test_a_plateau_under_the_range_is_inadequate():
+    series = [*GOOD_RESPONDER[:6], m("hb", 56, "108"), m("mcv", 56, "96")]
+    found = run(series, day=60)
+    assert found.inadequate
+    assert "rising only 0.8 g/L a week" in found.haematological.findings[2].text
+
+
+def test_rising_well_but_too_far_from_the_range_is_inadequate():
+    series = [
+        m("hb", -1, "60"),
+        m("retic_pct", -1, "0.8"),
+        m("retic_pct", 8, "4.0"),
+        m("hb", 28, "80"),
+        m("hb", 56, "100"),
+    ]
+    found = run(series, day=60)
+    assert found.inadequate
+    text = found.haematological.findings[2].text
+    assert "at 5 g/L a week it would take 7 weeks more" in text
+
+
+def test_the_edges_of_on_track_are_inclusive():
+    """Exactly the slowest rise, 5 g/L a week from day 7, read over two weeks or more, and
+    exactly 4 weeks short of the range at 8 weeks."""
+    base = [m("hb", -1, "80"), m("retic_pct", -1, "0.8"), m("retic_pct", 8, "4.0")]
+    edge = [*base, m("hb", 28, "95"), m("hb", 42, "105"), m("hb", 56, "115")]
+    found = run(edge, day=60)
+    assert not found.inadequate, [f.text for f in found.haematological.findings]
+    assert "rising 5 g/L a week" in found.haematological.findings[2].text
+
+    assert run([*edge[:-1], m("hb", 56, "114")], day=60).inadequate  # 4.5 a week
+    assert run([*base, m("hb", 28, "94")], day=30).inadequate  # 14 in 3 weeks
+    # A count a week before is too close to read a rate from: the rate is still 5 a week.
+    assert not run([*edge[:-1], m("hb", 49, "114"), edge[-1]], day=60).inadequate
+
+
+def test_an_mcv_still_falling_towards_the_range_is_on_track():
+    series = [*GOOD_RESPONDER[:4], m("hb", 28, "110"), m("mcv", 28, "106")]
+    series += [m("hb", 56, "140"), m("mcv", 56, "101")]
+    found = run(series, day=60)
+    assert not found.inadequate
+    assert "MCV 101 fL on day 56 is just above the range and still falling 1.3 fL a week" in (
+        found.haematological.findings[2].text
+    )
+
+
+def test_a_normal_8_week_count_shows_the_rise_even_without_a_count_in_weeks_2_to_6():
+    series = [m("hb", -1, "85"), m("retic_pct", -1, "0.8"), m("retic_pct", 8, "4.0")]
+    series += [m("hb", 56, "140"), m("mcv", 56, "95")]
+    found = run(series, day=60)
+    assert found.haematological.course == Course.RESPONDING
+    assert found.haematological.findings[1].text == (
+        "Haemoglobin rose from 85 g/L to 140 g/L by day 56."
+    )
+
+
 def test_haemoglobin_barely_rising_by_week_4_is_inadequate():
     series = [*BASELINE, r("retic_pct", 7, "3.0"), r("hb", 27, "86")]
     found = run(series, day=28)
     assert found.haematological.course == Course.INADEQUATE
-    assert "up 4 from 82 g/L" in found.haematological.findings[1].text
+    assert found.haematological.findings[1].text == (
+        "Haemoglobin 86 g/L on day 27: up 4 from 82 g/L, less than the 14 expected by then "
+        "(5 g/L a week from the end of week 1)."
+    )
 
 
 def test_missing_results_are_named_not_judged():
@@ -293,3 +400,57 @@ def test_properties(series, day, checkins):
     assert len({u.key for u in found.urgent}) == len(found.urgent)
     # Results after "today" can only be entered by mistake; what matters is no crash.
     assert found.day == day
+
+
+LOW = RANGES["hb"][1]
+
+
+@st.composite
+def responders(draw):
+    """A responder as the reference describes one: reticulocytes at least doubling by day
+    7-10, haemoglobin rising from the end of week 1 by 7-14 g/L a week until it is normal,
+    each count off by up to 2 g/L, counted on any of the usual days."""
+    base = D(draw(st.integers(60, 115)))
+    weekly = D(draw(st.integers(7, 14)))
+    noise = st.integers(-2, 2)
+    days = sorted(draw(st.sets(st.integers(14, 120), min_size=1, max_size=6)))
+    series = [r("hb", -1, str(base)), r("retic_pct", -1, "0.8")]
+    series.append(
+        r(
+            "retic_pct",
+            draw(st.integers(7, 10)),
+            str(D("0.8") * draw(st.sampled_from([D(2), D(3), D(5)]))),
+        )
+    )
+    for day in days:
+        true = min(base + weekly * D(day - 7) / 7, LOW + 8)
+        series.append(r("hb", day, str((true + draw(noise)).quantize(D(1)))))
+    return series, days[-1] + draw(st.integers(0, 10))
+
+
+@settings(max_examples=300)
+@given(responders())
+def test_a_responder_is_never_flagged(case):
+    series, day = case
+    found = run(series, day=day)
+    assert not found.inadequate, [f.text for f in found.haematological.findings]
+
+
+@st.composite
+def non_responders(draw):
+    """Reticulocytes that do not rise and haemoglobin that creeps at most 2 g/L a week,
+    counted at the usual rechecks: reticulocytes on day 7-10, a count at 8 weeks."""
+    base = D(draw(st.integers(60, 110)))
+    weekly = D(draw(st.integers(0, 2)))
+    series = [r("hb", -1, str(base)), r("retic_pct", -1, "0.8")]
+    series.append(r("retic_pct", draw(st.integers(7, 10)), draw(st.sampled_from(["0.8", "1.1"]))))
+    day = draw(st.integers(49, 70))
+    series.append(r("hb", day, str(base + weekly * (day - 7) // 7)))
+    return series, day
+
+
+@settings(max_examples=200)
+@given(non_responders())
+def test_a_non_responder_is_flagged_by_the_8_week_review(case):
+    series, day = case
+    assert run(series, day=day).inadequate

@@ -9,7 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitoring.models import SymptomCheckIn
-from monitoring.services import Entry, alerts_raise_overdue, checkin_add, lab_results_add
+from monitoring.services import (
+    Entry,
+    alerts_raise_overdue,
+    checkin_add,
+    lab_results_add,
+    rechecks_lapse,
+)
 from plans import dosing
 from plans.materialise import doses_extend
 from plans.models import Clinic, DoseStatus, Patient, Plan, Product
@@ -326,4 +332,5 @@ def demo_seed(*, now: datetime | None = None) -> DemoSummary:
     for patient in DEMO_PATIENTS:
         _seed_patient(patient, clinic, clinician, today)
     alerts_raise_overdue(now=now)
+    rechecks_lapse(now=now)
     return DemoSummary(clinic=clinic, created=tuple(created))

@@ -286,6 +286,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "plans.tasks.extend_dose_horizon",
         "schedule": crontab(hour=2, minute=15),
     },
+    "lapse-rechecks": {
+        "task": "monitoring.tasks.lapse_rechecks",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "raise-overdue-alerts": {
         "task": "monitoring.tasks.raise_overdue_alerts",
         "schedule": crontab(minute=5),

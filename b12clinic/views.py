@@ -34,9 +34,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @clinician_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     alerts = list(open_alerts(user=request.user)[:ALERTS_SHOWN])
-    rechecks = list(overdue_rechecks(user=request.user, today=timezone.localdate())[:ALERTS_SHOWN])
+    rechecks = overdue_rechecks(user=request.user, now=timezone.now(), limit=ALERTS_SHOWN)
     return render(
-        request, "b12clinic/dashboard.html", {"alerts": alerts, "overdue_rechecks": rechecks}
+        request,
+        "b12clinic/dashboard.html",
+        {"alerts": alerts, "overdue_rechecks": rechecks, "today": timezone.localdate()},
     )
 
 

@@ -267,11 +267,12 @@ class RecheckStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DONE = "done", "Done"
     CANCELLED = "cancelled", "Not needed"
+    LAPSED = "lapsed", "Lapsed"
 
 
 class Recheck(models.Model):
     """A planned test or review (monitoring/rechecks.py); due and overdue follow from the
-    window and the date, so the stored status is only pending, done or cancelled."""
+    window and the date, so the stored status is only pending, done, cancelled or lapsed."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("plans.Patient", on_delete=models.PROTECT, related_name="rechecks")
@@ -293,6 +294,11 @@ class Recheck(models.Model):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    lapses_on = models.DateField(
+        null=True, blank=True, help_text="After this day its purpose has passed (first course)."
+    )
+    lapsed_on = models.DateField(null=True, blank=True)
+    lapsed_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Every write sets it: the written schedule's cache key reads it (plans/documents.py).
     updated_at = models.DateTimeField(auto_now=True)
@@ -312,6 +318,14 @@ class Recheck(models.Model):
                 condition=~Q(status="cancelled") | ~Q(cancelled_reason=""),
                 name="recheck_cancel_has_reason",
             ),
+            models.CheckConstraint(
+                condition=~Q(status="lapsed") | (Q(lapsed_on__isnull=False) & ~Q(lapsed_reason="")),
+                name="recheck_lapse_has_date_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(lapses_on__isnull=True) | Q(lapses_on__gt=F("closes")),
+                name="recheck_lapses_after_its_window",
+            ),
             models.UniqueConstraint(
                 fields=["plan", "kind", "due_date"],
                 condition=~Q(status="cancelled"),
@@ -328,7 +342,13 @@ class Recheck(models.Model):
         return f"{self.title} due {self.due_date}"
 
     def state(self, today: date) -> State:
-        return recheck_state(status=self.status, opens=self.opens, closes=self.closes, today=today)
+        return recheck_state(
+            status=self.status,
+            opens=self.opens,
+            closes=self.closes,
+            today=today,
+            lapses_on=self.lapses_on,
+        )
 
 
 class Answer(models.TextChoices):

@@ -2,6 +2,11 @@
 
 Each recheck has a window; a result for each of its tests collected inside the window completes
 it (a symptom review is completed by a check-in). Days count from the plan start, day 0.
+
+A first-course recheck also has a day after which its purpose has passed (the reticulocyte
+rise is over by day 14; a year into maintenance, the 8-week count tells nothing new): a
+pending one is then lapsed, with that reason, and drops off every list and document, while
+its row stays in the history. The days are defaults, like every number here.
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+
+from .catalogue import TESTS
 
 SERUM_B12_CAVEAT = (
     "UK guidance advises against retesting serum B12 routinely once injections have started: "
@@ -37,6 +44,7 @@ class State(StrEnum):
     OVERDUE = "overdue"
     DONE = "done"
     CANCELLED = "cancelled"
+    LAPSED = "lapsed"
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class Rule:
     due: int
     closes: int
     caveat: str = ""
+    lapses: int | None = None  # days from the start after which its purpose has passed
+    why_it_lapses: str = ""
 
 
 BASELINE = Rule(
@@ -61,6 +71,8 @@ BASELINE = Rule(
     due=0,
     closes=0,
     caveat=IFAB_CAVEAT,
+    lapses=28,
+    why_it_lapses="four weeks into treatment, results no longer show where the patient started",
 )
 POTASSIUM = Rule(
     Kind.POTASSIUM,
@@ -70,6 +82,8 @@ POTASSIUM = Rule(
     opens=0,
     due=2,
     closes=2,
+    lapses=7,
+    why_it_lapses="the first days, when potassium can fall, are over",
 )
 RETICULOCYTES = Rule(
     Kind.RETICULOCYTES,
@@ -79,6 +93,8 @@ RETICULOCYTES = Rule(
     opens=7,
     due=10,
     closes=10,
+    lapses=14,
+    why_it_lapses="the early reticulocyte rise is over; the blood count shows the response now",
 )
 BLOOD_COUNT_8W = Rule(
     Kind.BLOOD_COUNT_8W,
@@ -88,6 +104,8 @@ BLOOD_COUNT_8W = Rule(
     opens=49,
     due=56,
     closes=70,
+    lapses=120,
+    why_it_lapses="four months in, the first-course count is past; later counts follow on",
 )
 SYMPTOM_REVIEW = Rule(
     Kind.SYMPTOM_REVIEW,
@@ -97,6 +115,9 @@ SYMPTOM_REVIEW = Rule(
     opens=77,
     due=91,
     closes=105,
+    lapses=183,
+    why_it_lapses="six months in, the first-course review is past; symptoms are asked about "
+    "at each visit",
 )
 YEARLY_BLOOD_COUNT = Rule(
     Kind.YEARLY_BLOOD_COUNT,
@@ -116,6 +137,8 @@ SERUM_B12 = Rule(
     due=56,
     closes=70,
     caveat=SERUM_B12_CAVEAT,
+    lapses=120,
+    why_it_lapses="four months in, a first-course level is past its use",
 )
 
 RULES: dict[Kind, Rule] = {
@@ -138,6 +161,7 @@ class Planned:
     opens: date
     due: date
     closes: date
+    lapses_on: date | None = None
 
 
 def place(rule: Rule, anchor: date) -> Planned:
@@ -146,6 +170,7 @@ def place(rule: Rule, anchor: date) -> Planned:
         opens=anchor + timedelta(days=rule.opens),
         due=anchor + timedelta(days=rule.due),
         closes=anchor + timedelta(days=rule.closes),
+        lapses_on=anchor + timedelta(days=rule.lapses) if rule.lapses is not None else None,
     )
 
 
@@ -170,10 +195,16 @@ def needs_potassium(*, hb_g_per_l: float, collected: date, start: date, severe_b
     return collected <= start and hb_g_per_l < severe_below
 
 
-def state(*, status: str, opens: date, closes: date, today: date) -> State:
-    """The stored status is pending / done / cancelled; due and overdue follow from the date."""
-    if status in (State.DONE, State.CANCELLED):
+def state(
+    *, status: str, opens: date, closes: date, today: date, lapses_on: date | None = None
+) -> State:
+    """The stored status is pending / done / cancelled / lapsed; due and overdue follow from
+    the date, and a pending recheck is lapsed from the day after its lapse date, whether or
+    not the nightly run has recorded it yet."""
+    if status in (State.DONE, State.CANCELLED, State.LAPSED):
         return State(status)
+    if lapses_on is not None and today > lapses_on:
+        return State.LAPSED
     if today > closes:
         return State.OVERDUE
     if today >= opens:
@@ -187,3 +218,31 @@ def completes(
     """Whether results (test code, collected date) cover every test inside the window."""
     inside = {code for code, collected in results if opens <= collected <= closes}
     return bool(tests) and set(tests) <= inside
+
+
+def lapse_reason(*, closes: date, kind: str) -> str:
+    rule = next((rule for rule in RULES.values() if rule.kind == kind), None)
+    why = (rule.why_it_lapses if rule is not None else "") or "its purpose has passed"
+    return f"Lapsed: the window closed on {closes:%-d %b %Y} and {why}."
+
+
+def waiting_for(
+    *, tests: tuple[str, ...], opens: date, closes: date, results: list[tuple[str, date]]
+) -> tuple[str, ...]:
+    """The tests of a recheck with no result collected inside its window, in its order."""
+    inside = {code for code, collected in results if opens <= collected <= closes}
+    return tuple(code for code in tests if code not in inside)
+
+
+def test_names(codes: tuple[str, ...] | list[str]) -> str:
+    """'intrinsic factor antibody', 'folate and ferritin': catalogue names in a sentence."""
+    names = {test.code: test.name for test in TESTS}
+    words = [_lower_first(names.get(code, code)) for code in codes]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _lower_first(name: str) -> str:
+    """'Intrinsic factor antibody' -> 'intrinsic factor antibody'; 'MCV' stays 'MCV'."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]

@@ -605,6 +605,7 @@ def _context(reminder: Reminder) -> dict[str, Any]:
         "dose": reminder.dose,
         "recheck": reminder.recheck,
         "site_url": settings.SITE_URL,
+        "today": timezone.localdate(timezone.now(), reminder.clinic.zone),
     }
     patient = reminder.patient
     if patient is not None and reminder.kind != ReminderKind.OVERDUE_CLINIC:
@@ -637,6 +638,7 @@ def _clinician_digest(clinic: Clinic, day: date) -> dict[str, Any]:
         "new": [a for a in open_alerts if a.severity != Severity.URGENT and a.created_at >= since],
         "overdue_rechecks": list(
             Recheck.objects.filter(
+                Q(lapses_on__isnull=True) | Q(lapses_on__gte=day),
                 patient__clinic=clinic,
                 status=RecheckStatus.PENDING,
                 closes__lt=day,

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
 from plans.access import staff_clinics
 from plans.models import Administration, Patient, Plan, PlanStatus
 from plans.regimens import REGIMENS
 from plans.selectors import plan_adherence
 
-from . import assessment, charts
+from . import assessment, charts, rechecks
 from .models import Alert, LabResult, LabTest, Recheck, Reminder, Severity, SymptomCheckIn
 
 
@@ -133,10 +134,12 @@ def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
     found_rechecks = list(
         Recheck.objects.filter(patient=patient).exclude(status="cancelled").order_by("due_date")
     )
+    with_state = [(r, r.state(today).value) for r in found_rechecks]
+    _note_waiting_for(with_state)
     return PatientLabs(
         series=series,
         history=history,
-        rechecks=[(r, r.state(today).value) for r in found_rechecks],
+        rechecks=with_state,
         checkins=list(
             patient.checkins.select_related("recorded_by").order_by("-on_date", "-recorded_at")
         ),
@@ -144,22 +147,57 @@ def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
     )
 
 
+def _note_waiting_for(found: list[tuple[Recheck, str]]) -> None:
+    """Set `waiting_for` on each due or overdue recheck: the tests it still has no result for
+    ("intrinsic factor antibody"). One query for all the patients concerned."""
+    open_ones = [r for r, state in found if state in ("due", "overdue") and r.tests]
+    results: dict[object, list[tuple[str, date]]] = {}
+    if open_ones:
+        for patient_id, code, collected in LabResult.objects.filter(
+            patient_id__in={r.patient_id for r in open_ones},
+            is_void=False,
+            replaced_by__isnull=True,
+        ).values_list("patient_id", "test__code", "collected_on"):
+            results.setdefault(patient_id, []).append((code, collected))
+    for recheck, _ in found:
+        missing = ()
+        if recheck in open_ones:
+            missing = rechecks.waiting_for(
+                tests=tuple(recheck.tests),
+                opens=recheck.opens,
+                closes=recheck.closes,
+                results=results.get(recheck.patient_id, []),
+            )
+        recheck.waiting_for = rechecks.test_names(missing)  # type: ignore[attr-defined]
+
+
 def plan_rechecks(*, plan: Plan, today: date) -> list[tuple[Recheck, str]]:
-    return [(r, r.state(today).value) for r in plan.rechecks.order_by("due_date", "kind")]
+    """The plan's rechecks with their state today; due and overdue ones say what they still
+    wait for. Two queries."""
+    found = [(r, r.state(today).value) for r in plan.rechecks.order_by("due_date", "kind")]
+    _note_waiting_for(found)
+    return found
 
 
-def overdue_rechecks(*, user: AbstractBaseUser, today: date) -> QuerySet[Recheck]:
-    """Pending rechecks past their window, for the clinician dashboard. One query."""
-    return (
-        Recheck.objects.filter(
-            status="pending",
-            closes__lt=today,
-            patient__clinic__in=staff_clinics(user),
-            plan__status=PlanStatus.ACTIVE,
+def overdue_rechecks(*, user: AbstractBaseUser, now: datetime, limit: int) -> list[Recheck]:
+    """Pending rechecks past their window and not yet lapsed, by each clinic's own date, for
+    the clinician dashboard, each with what it still waits for. Two queries."""
+    clinics = list(staff_clinics(user))
+    if not clinics:
+        return []
+    in_window = Q()
+    for clinic in clinics:
+        today = timezone.localdate(now, timezone=clinic.zone)
+        in_window |= Q(patient__clinic=clinic, closes__lt=today) & (
+            Q(lapses_on__isnull=True) | Q(lapses_on__gte=today)
         )
+    found = list(
+        Recheck.objects.filter(in_window, status="pending", plan__status=PlanStatus.ACTIVE)
         .select_related("patient")
-        .order_by("closes")
+        .order_by("closes")[:limit]
     )
+    _note_waiting_for([(r, "overdue") for r in found])
+    return found
 
 
 def patient_assessment(

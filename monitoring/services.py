@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from b12clinic.access import user_roles
@@ -466,6 +466,7 @@ def _recheck_create(plan: Plan, planned: rechecks.Planned) -> Recheck | None:
         opens=planned.opens,
         due_date=planned.due,
         closes=planned.closes,
+        lapses_on=planned.lapses_on,
     )
 
 
@@ -552,11 +553,51 @@ def recheck_add(*, plan: Plan, kind: str, due: date, by: AbstractBaseUser, today
     return created
 
 
+def rechecks_lapse(*, now: datetime) -> int:
+    """Nightly: close as lapsed every pending first-course recheck whose purpose has passed,
+    by each clinic's own date. The row stays, with the reason."""
+    lapsed = 0
+    for clinic in Clinic.objects.all():
+        today = timezone.localdate(now, timezone=clinic.zone)
+        lapsed += len(_lapse(Recheck.objects.filter(patient__clinic=clinic), today=today, now=now))
+    return lapsed
+
+
+def _lapse(rechecks_of: QuerySet[Recheck], *, today: date, now: datetime) -> list[Recheck]:
+    found = list(
+        rechecks_of.filter(status=RecheckStatus.PENDING, lapses_on__lt=today).select_related(
+            "patient"
+        )
+    )
+    for recheck in found:
+        recheck.status = RecheckStatus.LAPSED
+        recheck.lapsed_on = today
+        recheck.lapsed_reason = rechecks.lapse_reason(closes=recheck.closes, kind=recheck.kind)
+        recheck.updated_at = now
+    Recheck.objects.bulk_update(found, ["status", "lapsed_on", "lapsed_reason", "updated_at"])
+    for recheck in found:
+        audit(
+            actor=None,
+            action=Action.CHANGE,
+            obj=recheck,
+            patient=recheck.patient,
+            summary=f"Recheck lapsed: {recheck.title}",
+            changes={"status": ["pending", "lapsed"]},
+            reason=recheck.lapsed_reason,
+            at=now,
+        )
+    return found
+
+
 def rechecks_complete(*, patient: Patient, today: date) -> list[Recheck]:
-    """Mark done each pending recheck whose tests all have a result inside its window (or,
-    for a symptom review, a check-in inside it). A yearly blood count plans the next one."""
+    """Mark done each pending (or lapsed) recheck whose tests all have a result inside its
+    window (or, for a symptom review, a check-in inside it); a yearly blood count plans the
+    next one. Then lapse what is past its lapse date."""
+    # A result collected inside a window completes it, even one entered after it lapsed.
     pending = list(
-        Recheck.objects.filter(patient=patient, status=RecheckStatus.PENDING).select_related("plan")
+        Recheck.objects.filter(
+            patient=patient, status__in=[RecheckStatus.PENDING, RecheckStatus.LAPSED]
+        ).select_related("plan")
     )
     if not pending:
         return []
@@ -589,7 +630,12 @@ def rechecks_complete(*, patient: Patient, today: date) -> list[Recheck]:
         done.append(recheck)
         if recheck.kind == rechecks.Kind.YEARLY_BLOOD_COUNT and recheck.plan.is_active:
             _recheck_create(recheck.plan, rechecks.next_yearly(done_on=recheck.done_on))
-    if done:
+    lapsed = _lapse(
+        Recheck.objects.filter(patient=patient).exclude(pk__in=[r.pk for r in done]),
+        today=today,
+        now=timezone.now(),
+    )
+    if done or lapsed:
         reminders_sync_for_patient(patient=patient)
     return done
 

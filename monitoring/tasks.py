@@ -7,13 +7,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import reminders
-from .services import alerts_raise_overdue
+from .services import alerts_raise_overdue, rechecks_lapse
 
 
 @shared_task
 def raise_overdue_alerts() -> int:
     """Hourly: alert clinicians to neurological or pernicious-anaemia patients overdue too long."""
     return alerts_raise_overdue(now=timezone.now())
+
+
+@shared_task
+def lapse_rechecks() -> int:
+    """Nightly: close first-course rechecks whose purpose has passed, with the reason."""
+    return rechecks_lapse(now=timezone.now())
 
 
 @shared_task

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
+from .dates import date_range
 from .models import Clinic, Dose, DoseStatus, Patient, Plan, PlanVersion
 
 PDF_CACHE_SECONDS = 30 * 24 * 3600
@@ -234,7 +235,10 @@ def schedule_document(*, plan: Plan, today: date) -> ScheduleDoc:
             status=r.status,
             done_on=r.done_on,
         )
-        for r in plan.rechecks.exclude(status="cancelled").order_by("due_date")
+        # What still matters: not cancelled, not lapsed (recorded so, or past its lapse date).
+        for r in plan.rechecks.exclude(status__in=["cancelled", "lapsed"])
+        .exclude(status="pending", lapses_on__lt=today)
+        .order_by("due_date")
     ]
     prescriber = version.prescriber
     return ScheduleDoc(
@@ -394,7 +398,7 @@ def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
         event.add("summary", f"Blood test or review: {lab.title}")
         event.add(
             "description",
-            f"{lab.purpose} Any day from {lab.opens:%-d %b} to {lab.closes:%-d %b %Y}.",
+            f"{lab.purpose} Any day in {date_range(lab.opens, lab.closes)}.",
         )
         event.add("status", "CONFIRMED")
         if lab.status == "pending" and lab.due >= doc.today:

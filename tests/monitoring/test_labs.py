@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -435,3 +436,80 @@ def test_a_clinic_admin_sets_the_clinics_range_in_admin(client, clinic_admin, cl
     )
     (judged,) = add(patient, make_user("erin", "clinician", clinic=clinic), Entry("mcv", D(99)))
     assert judged.flag == "high"
+
+
+def test_first_course_rechecks_lapse_with_a_reason_and_stay_in_the_history(
+    client, patient, clinician
+):
+    """Defect: a maintenance patient a year in showed four first-course rechecks overdue
+    since the year before, on the dashboard and in his written schedule."""
+    from monitoring.services import rechecks_lapse
+    from plans.documents import schedule_document
+    from tests.plans.recording_helpers import at
+
+    plan = new_plan(patient, clinician, "uk_prophylaxis")
+    year_on = TODAY + timedelta(days=400)
+    assert plan.rechecks.count() == 5
+
+    assert rechecks_lapse(now=at(year_on)) == 4
+    lapsed = plan.rechecks.filter(status="lapsed").order_by("due_date")
+    assert [r.kind for r in lapsed] == ["baseline", "retics_day7", "fbc_8w", "symptom_review_3m"]
+    retics = lapsed.get(kind="retics_day7")
+    assert retics.lapsed_on == year_on
+    assert retics.lapsed_reason.startswith("Lapsed: the window closed on 15 Jan 2026")
+    assert plan.rechecks.count() == 5, "nothing is deleted"
+    assert rechecks_lapse(now=at(year_on)) == 0
+
+    with time_machine.travel(at(year_on), tick=False):
+        client.force_login(clinician)
+        dashboard = client.get("/dashboard/").content.decode()
+        page = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert "Reticulocytes at day 7" not in dashboard
+    assert "Yearly blood count" in dashboard  # still wanted, and overdue by now
+    assert "Lapsed: the window closed on 15 Jan 2026" in page
+    labs = {line.kind for line in schedule_document(plan=plan, today=year_on).labs}
+    assert labs == {"fbc_yearly"}
+
+
+def test_a_recheck_past_its_lapse_date_drops_off_before_the_nightly_run(client, patient, clinician):
+    from tests.plans.recording_helpers import at
+
+    new_plan(patient, clinician, "uk_prophylaxis")
+    with time_machine.travel(at(TODAY + timedelta(days=20)), tick=False):
+        client.force_login(clinician)
+        dashboard = client.get("/dashboard/").content.decode()
+    assert "Reticulocytes at day 7" not in dashboard  # lapsed on day 14
+    assert "Baseline bloods" in dashboard  # overdue until day 28
+
+
+def test_overdue_baseline_bloods_say_what_they_are_waiting_for(client, patient, clinician):
+    from tests.plans.recording_helpers import at
+
+    plan = new_plan(patient, clinician, "uk_standard")
+    add(
+        patient,
+        clinician,
+        Entry("hb", D(95)),
+        Entry("mcv", D(108)),
+        Entry("retic_pct", D("0.9")),
+        Entry("b12", D(90)),
+        Entry("folate", D(6)),
+        Entry("ferritin", D(50)),
+    )
+    with time_machine.travel(at(TODAY + timedelta(days=3)), tick=False):
+        client.force_login(clinician)
+        page = client.get(f"/plans/{plan.pk}/").content.decode()
+        dashboard = client.get("/dashboard/").content.decode()
+    assert "waiting for: intrinsic factor antibody" in page
+    assert "waiting for: intrinsic factor antibody" in dashboard
+
+
+def test_the_dashboard_gives_the_year_of_a_window_that_closed_last_year(client, patient, clinician):
+    """Defect: the dashboard showed "window closed 29 Nov" for a window of the year before."""
+    from tests.plans.recording_helpers import at
+
+    new_plan(patient, clinician, "uk_prophylaxis", start=date(2026, 12, 20))
+    with time_machine.travel(at(date(2027, 1, 5)), tick=False):
+        client.force_login(clinician)
+        dashboard = client.get("/dashboard/").content.decode()
+    assert "Baseline bloods (window closed 20 Dec 2026)" in dashboard

@@ -87,3 +87,38 @@ def test_a_pending_recheck_only_moves_forward_in_time(first, second, length):
     state_b = rechecks.state(status="pending", opens=opens, closes=closes, today=b)
     assert ORDER.index(state_a) <= ORDER.index(state_b)
     assert rechecks.state(status="done", opens=opens, closes=closes, today=a) == State.DONE
+
+
+def test_each_first_course_recheck_lapses_once_its_purpose_has_passed():
+    planned = rechecks.default_rechecks(start=START, serum_b12=True, maintenance=True)
+    lapses = {p.rule.kind: p.lapses_on for p in planned}
+    assert lapses[Kind.BASELINE] == START + timedelta(days=28)
+    assert lapses[Kind.RETICULOCYTES] == START + timedelta(days=14)
+    assert lapses[Kind.BLOOD_COUNT_8W] == START + timedelta(days=120)
+    assert lapses[Kind.SERUM_B12] == START + timedelta(days=120)
+    assert lapses[Kind.SYMPTOM_REVIEW] == START + timedelta(days=183)
+    assert lapses[Kind.YEARLY_BLOOD_COUNT] is None, "maintenance checks stay until done"
+    for plan in planned:
+        assert plan.lapses_on is None or plan.lapses_on > plan.closes
+
+
+def test_a_pending_recheck_is_lapsed_the_day_after_its_lapse_date_and_done_stays_done():
+    retics = rechecks.place(rechecks.RETICULOCYTES, START)
+    kwargs = dict(opens=retics.opens, closes=retics.closes, lapses_on=retics.lapses_on)
+    on = retics.lapses_on
+    assert rechecks.state(status="pending", today=on, **kwargs) == State.OVERDUE
+    assert rechecks.state(status="pending", today=on + timedelta(1), **kwargs) == State.LAPSED
+    assert rechecks.state(status="lapsed", today=on, **kwargs) == State.LAPSED
+    assert rechecks.state(status="done", today=on + timedelta(99), **kwargs) == State.DONE
+
+
+def test_waiting_for_names_the_tests_without_a_result_in_the_window():
+    baseline = rechecks.place(rechecks.BASELINE, START)
+    taken = START - timedelta(days=3)
+    results = [(code, taken) for code in ("hb", "mcv", "retic_pct", "b12", "folate", "ferritin")]
+    results.append(("ifab", START - timedelta(days=90)))  # before the window opened
+    missing = rechecks.waiting_for(
+        tests=baseline.rule.tests, opens=baseline.opens, closes=baseline.closes, results=results
+    )
+    assert missing == ("ifab",)
+    assert rechecks.test_names(missing) == "intrinsic factor antibody"

@@ -291,3 +291,15 @@ def test_the_plan_page_makes_and_lists_share_links(started_plan, clinician, clie
     assert 'data-testid="share-links"' in page and "active" in page
     bad = client.post(reverse("plans:share_link_create", args=[started_plan.pk]), {"days": 0})
     assert bad.status_code == 302
+
+
+def test_a_blood_test_window_across_new_year_names_both_years(patient, clinician, clinic_details):
+    """Defect: the PDF read "5 Nov – 4 Jan 2027" for a window opening in November 2026."""
+    from datetime import date
+
+    plan = new_plan(patient, clinician, "uk_standard", start=date(2026, 11, 5))
+    doc = schedule_document(plan=plan, today=date(2026, 11, 5))
+    text = flat(text_of(schedule_pdf(doc, generated=date(2026, 11, 5))[0]))
+    # The 8-week count: day 49 is 24 December, day 70 is 14 January.
+    assert "24 Dec 2026 – 14 Jan 2027" in text
+    assert "24 Dec – 14 Jan 2027" not in text

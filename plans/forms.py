@@ -21,7 +21,11 @@ PHASE_ROWS = 4
 
 
 class PatientForm(forms.ModelForm):
-    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+    clinic = forms.ModelChoiceField(
+        queryset=Clinic.objects.none(),
+        empty_label="Choose the clinic…",
+        help_text="You work in more than one clinic: the patient is seen at this one.",
+    )
 
     class Meta:
         model = Patient
@@ -36,7 +40,8 @@ class PatientForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.clinics = list(clinics)
         self.fields["clinic"].queryset = Clinic.objects.filter(pk__in=[c.pk for c in self.clinics])
-        if self.instance.pk or len(self.clinics) == 1:
+        # A new patient already has its UUID, so `pk` cannot tell new from existing.
+        if not self.instance._state.adding or len(self.clinics) == 1:
             del self.fields["clinic"]
         for name in ("reminder_lead_days", "reminder_hour"):
             self.fields[name].required = False

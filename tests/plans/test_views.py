@@ -131,6 +131,30 @@ def test_clinician_creates_a_patient(client, clinician):
     assert patient.created_by == clinician
 
 
+def test_staff_of_two_clinics_choose_the_clinic_of_a_new_patient(client, clinician, other_clinic):
+    """Defect: the form dropped the clinic field whenever the new patient had a primary key,
+    and a UUID default always set one: the patient went silently to the first clinic."""
+    other_clinic.staff.add(clinician)
+    client.force_login(clinician)
+    page = client.get("/patients/new/").content.decode()
+    assert 'name="clinic"' in page and other_clinic.name in page
+
+    client.post("/patients/new/", patient_form(clinic=other_clinic.pk))
+    assert Patient.objects.get(record_number="NEW-1").clinic == other_clinic
+
+    missing = client.post("/patients/new/", patient_form(record_number="NEW-2"))
+    assert "required" in " ".join(missing.context["form"].errors["clinic"])
+    assert not Patient.objects.filter(record_number="NEW-2").exists()
+
+
+def test_editing_a_patient_never_offers_to_move_them_to_another_clinic(
+    client, clinician, other_clinic, patient
+):
+    other_clinic.staff.add(clinician)
+    client.force_login(clinician)
+    assert 'name="clinic"' not in client.get(f"/patients/{patient.pk}/edit/").content.decode()
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

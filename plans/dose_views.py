@@ -182,10 +182,22 @@ def _back(request: HttpRequest, dose: Dose) -> str:
 
 
 def _next_dose_words(plan: Plan) -> str:
+    """What is true of the plan's next open dose, in the clinic's today: still overdue, due
+    today, or due on a later date."""
+    today = _clinic_today(plan.patient.clinic)
     upcoming = plan.doses.filter(status=DoseStatus.DUE).order_by("due_date").first()
     if upcoming is None:
         return "No further dose is scheduled."
-    return f"Next dose due {upcoming.due_date:%a %-d %b %Y}."
+    due = upcoming.due_date
+    if due < today:
+        late = (today - due).days
+        return (
+            f"The dose due {due:%a %-d %b %Y} is still due: it is now {late} "
+            f"day{'s' if late != 1 else ''} overdue."
+        )
+    if due == today:
+        return "The next dose is due today."
+    return f"Next dose due {due:%a %-d %b %Y}."
 
 
 def _dose_context(request: HttpRequest, dose: Dose) -> dict[str, Any]:

@@ -269,6 +269,23 @@ def test_not_given_page_records_the_reason_and_says_what_happens_next(
     assert 'data-testid="done-row"' in page
 
 
+def test_after_did_not_attend_the_message_says_the_dose_is_still_due_and_how_late(
+    client, clinic, clinician, nurse
+):
+    """Defect: after "did not attend" on a maintenance dose 10 days late, the message said
+    "Next dose due Thu 19 Nov 2026", a date already past."""
+    plan = new_plan(make_patient(clinic, clinician, 1), clinician, "uk_prophylaxis", start=TODAY)
+    dose = open_doses(plan)[0]
+    with time_machine.travel(at(TODAY + timedelta(days=10), 9), tick=False):
+        client.force_login(nurse)
+        response = client.post(
+            f"/doses/{dose.pk}/not-given/", {"reason": "did_not_attend"}, follow=True
+        )
+    page = response.content.decode()
+    assert "Next dose due Mon 5 Jan 2026" not in page
+    assert "The dose due Mon 5 Jan 2026 is still due: it is now 10 days overdue." in page
+
+
 def test_given_elsewhere_from_the_not_given_page_needs_a_date(
     client, clinic, clinician, nurse, travel
 ):

@@ -34,6 +34,17 @@ def get_plan_for_staff(user: AbstractBaseUser, plan_id: object) -> Plan:
         raise Http404("No such plan.") from exc
 
 
+def get_plan_for_patient(user: AbstractBaseUser, plan_id: object) -> Plan:
+    """A plan of the signed-in patient's own, or 404: never 403, which would tell them that
+    someone else's plan exists."""
+    try:
+        return Plan.objects.select_related(
+            "patient__clinic", "current__product", "current__prescriber"
+        ).get(pk=plan_id, patient__user=user)
+    except (Plan.DoesNotExist, ValueError) as exc:
+        raise Http404("No such plan.") from exc
+
+
 def get_dose_for_staff(user: AbstractBaseUser, dose_id: object) -> Dose:
     try:
         return Dose.objects.select_related(

@@ -12,12 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from b12clinic.access import clinician_required, patient_required, staff_required
+from b12clinic.access import clinician_required, patient_required, role_required, user_roles
 from b12clinic.audit import audit_read
 from b12clinic.models import Action
+from b12clinic.roles import CLINICIAN, NURSE, PATIENT
 
 from . import sharing
-from .access import get_plan_for_staff, staff_clinics
+from .access import get_plan_for_patient, get_plan_for_staff, staff_clinics
 from .documents import (
     cached_schedule_pdf,
     schedule_document,
@@ -26,6 +27,10 @@ from .documents import (
     schedule_stamp,
 )
 from .models import Patient, Plan, PlanStatus, ShareLink
+
+# The written schedule is the patient's too: they get their own plan's, and a 404 for any
+# other, as on every patient-facing page.
+staff_or_patient_required = role_required(CLINICIAN, NURSE, PATIENT)
 
 
 def _today(plan: Plan) -> date:
@@ -62,8 +67,16 @@ def _ics_response(plan: Plan) -> HttpResponse:
     return response
 
 
-@staff_required
+def _is_staff(request: HttpRequest) -> bool:
+    return bool(user_roles(request.user) & {CLINICIAN, NURSE})
+
+
+@staff_or_patient_required
 def plan_schedule_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
+    if not _is_staff(request):
+        plan = get_plan_for_patient(request.user, plan_id)
+        _audit_download(request, plan, "Schedule PDF downloaded by the patient")
+        return _pdf_response(plan)
     # A cached schedule costs one query: the stamp checks access and names the cached file.
     stamp = schedule_stamp(plan_id=plan_id, staff_user_id=request.user.pk)
     if stamp is None:
@@ -81,8 +94,12 @@ def plan_schedule_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
     return _pdf_response(get_plan_for_staff(request.user, plan_id))
 
 
-@staff_required
+@staff_or_patient_required
 def plan_schedule_ics(request: HttpRequest, plan_id: str) -> HttpResponse:
+    if not _is_staff(request):
+        plan = get_plan_for_patient(request.user, plan_id)
+        _audit_download(request, plan, "Calendar file downloaded by the patient")
+        return _ics_response(plan)
     plan = get_plan_for_staff(request.user, plan_id)
     _audit_download(request, plan, "Calendar file downloaded")
     return _ics_response(plan)

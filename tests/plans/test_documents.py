@@ -4,7 +4,7 @@ share links."""
 import io
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -232,8 +232,9 @@ def test_downloads_for_staff_patient_and_nobody_else(
     assert client.get(reverse("plans:plan_ics", args=[started_plan.pk])).status_code == 404
 
     client.force_login(patient_user)
-    assert client.get(reverse("plans:plan_pdf", args=[started_plan.pk])).status_code == 403
-    assert client.get(reverse("plans:me_pdf")).status_code == 404  # not linked to a record yet
+    # Not linked to this record yet: not theirs, so not found.
+    assert client.get(reverse("plans:plan_pdf", args=[started_plan.pk])).status_code == 404
+    assert client.get(reverse("plans:me_pdf")).status_code == 404
     patient.user = patient_user
     patient.save()
     own = client.get(reverse("plans:me_pdf"))
@@ -303,3 +304,27 @@ def test_a_blood_test_window_across_new_year_names_both_years(patient, clinician
     # The 8-week count: day 49 is 24 December, day 70 is 14 January.
     assert "24 Dec 2026 – 14 Jan 2027" in text
     assert "24 Dec – 14 Jan 2027" not in text
+
+
+def test_a_patient_gets_404_for_another_patients_schedule_and_their_own_by_plan_id(
+    client, patient, patient_user, clinician, clinic_details
+):
+    """Defect: a signed-in patient opening another patient's /plans/<id>/schedule.pdf or
+    .ics got 403; patient-facing refusals are 404."""
+    from plans.models import Patient
+
+    other = Patient.objects.create(
+        clinic=clinic_details,
+        record_number="RX2",
+        given_name="Ola",
+        family_name="Other",
+        date_of_birth=date(1970, 1, 1),
+    )
+    theirs = new_plan(other, clinician, "uk_standard", start=today())
+    own = new_plan(patient, clinician, "uk_standard", start=today())
+    patient.user = patient_user
+    patient.save()
+    client.force_login(patient_user)
+    for suffix in ("pdf", "ics"):
+        assert client.get(f"/plans/{theirs.pk}/schedule.{suffix}").status_code == 404
+        assert client.get(f"/plans/{own.pk}/schedule.{suffix}").status_code == 200

@@ -48,8 +48,9 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "plans:dose_given_outside": (("dose_id",), STAFF_ONLY),
     "plans:administration_correct": (("administration_id",), STAFF_ONLY),
     "plans:administration_void": (("administration_id",), STAFF_ONLY),
-    "plans:plan_pdf": (("plan_id",), STAFF_ONLY),
-    "plans:plan_ics": (("plan_id",), STAFF_ONLY),
+    # The patient of clinic A owns this plan: their own written schedule.
+    "plans:plan_pdf": (("plan_id",), row(LOGIN, 200, 200, 200, 403, 404)),
+    "plans:plan_ics": (("plan_id",), row(LOGIN, 200, 200, 200, 403, 404)),
     "plans:share_link_create": (("plan_id",), POST_ONLY_CLINICIAN),
     "plans:share_link_revoke": (("link_id",), POST_ONLY_CLINICIAN),
     "plans:shared_schedule": (("token",), PUBLIC),

@@ -50,6 +50,13 @@ class GiveForm(forms.Form):
         help_text="Only for an allergic reaction: what they reacted to, e.g. the product name.",
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    override_reason = forms.CharField(
+        label="Clinician: why it is given early, or sooner than the minimum gap",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the page refuses the date: the documented clinical need.",
+    )
 
     def __init__(self, *args: Any, route: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,12 +112,14 @@ class GivenOutsideForm(forms.Form):
     )
     allergy = forms.CharField(label="What they reacted to", required=False, max_length=200)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    override_reason = GiveForm.base_fields["override_reason"]
 
     def __init__(self, *args: Any, route: str, patient_view: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = _site_choices(route, blank=True)
         if patient_view:
             del self.fields["setting"]
+            del self.fields["override_reason"]
             self.fields["given_by_name"].initial = "Self"
 
 

@@ -17,9 +17,10 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods
 
-from b12clinic.access import patient_required, staff_required
+from b12clinic.access import patient_required, staff_required, user_roles
 from b12clinic.audit import audit, request_ip
 from b12clinic.models import Action
+from b12clinic.roles import CLINICIAN
 
 from . import dose_forms, recording, selectors
 from .access import (
@@ -309,6 +310,8 @@ def _given_outside(request: HttpRequest, dose: Dose, *, patient_view: bool) -> H
         patient_view=patient_view,
         initial={"given_on": _clinic_today(dose.plan.patient.clinic)},
     )
+    if CLINICIAN not in user_roles(request.user):
+        form.fields.pop("override_reason", None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.setdefault("setting", Setting.HOME)

@@ -60,6 +60,7 @@ class _Errors:
 
 
 AUDITED_ADMINISTRATION_FIELDS = (
+    "override_reason",
     "given_on",
     "given_at",
     "setting",
@@ -198,6 +199,55 @@ def _check_date(
         errors.add(field, "The date given is in the future.")
 
 
+def _check_timing(
+    *,
+    plan: Plan,
+    dose: Dose,
+    given_on: date,
+    by: AbstractBaseUser,
+    override_reason: str,
+    field: str,
+    errors: _Errors,
+) -> list[str]:
+    """Not more than the clinic's on-time window before the dose's date, and not sooner than
+    its phase's minimum gap after the last injection. A clinician may record either with a
+    reason; the returned warnings say what was overridden."""
+    problems = []
+    window = plan.patient.clinic.on_time_window_days
+    earliest = dose.due_date - timedelta(days=window)
+    if given_on < earliest:
+        problems.append(
+            f"This dose is due on {dose.due_date:%a %-d %b %Y}: more than {window} day"
+            f"{'s' if window != 1 else ''} ahead. Record it from {earliest:%a %-d %b %Y}, "
+            "or ask a clinician to record why it is given early."
+        )
+    previous = _previous_given_on(plan, dose)
+    gap = dose.phase.min_interval_days
+    if previous is not None and previous <= given_on < previous + timedelta(days=gap):
+        problems.append(
+            f"The last injection was given on {previous:%a %-d %b %Y}: this phase needs {gap} "
+            f"day{'s' if gap != 1 else ''} between injections, so the earliest is "
+            f"{previous + timedelta(days=gap):%a %-d %b %Y}. A clinician can record why it is "
+            "needed sooner."
+        )
+    if not problems:
+        if override_reason.strip():
+            errors.add("override_reason", "Leave this empty: the dose is not early.")
+        return []
+    reason = override_reason.strip()
+    if reason and CLINICIAN not in user_roles(by):
+        errors.add(
+            "override_reason",
+            "Only a clinician can record why a dose is given early or sooner than the gap.",
+        )
+    elif not reason:
+        for problem in problems:
+            errors.add(field, problem)
+    elif len(reason) > MAX_NOTES:
+        errors.add("override_reason", f"Keep the reason under {MAX_NOTES} characters.")
+    return [f"{problem} Given anyway: {reason}" for problem in problems]
+
+
 def _check_site(
     *,
     route: str,
@@ -310,6 +360,7 @@ def dose_record_given(
     accept_site_warning: bool = False,
     allergy: str = "",
     notes: str = "",
+    override_reason: str = "",
 ) -> Administration:
     """An injection given in clinic by the signed-in member of staff."""
     plan, dose = _lock(dose)
@@ -346,6 +397,15 @@ def dose_record_given(
         errors=errors,
         future=given_at > now + CLOCK_SKEW,
     )
+    warnings += _check_timing(
+        plan=plan,
+        dose=dose,
+        given_on=given_on,
+        by=by,
+        override_reason=override_reason,
+        field="given_at",
+        errors=errors,
+    )
     if outcome not in Outcome.values:
         errors.add("outcome", "Choose the immediate outcome.")
     elif outcome == Outcome.ALLERGIC_REACTION and not allergy.strip():
@@ -378,6 +438,7 @@ def dose_record_given(
             allergies_checked=True,
             warnings=warnings,
             notes=notes.strip(),
+            override_reason=override_reason.strip(),
             recorded_by=by,
         ),
     )
@@ -448,6 +509,7 @@ def dose_record_given_outside(
     outcome: str = Outcome.NONE,
     allergy: str = "",
     notes: str = "",
+    override_reason: str = "",
 ) -> Administration:
     """A dose given at home (by the patient or a carer) or elsewhere (another clinic, a GP),
     recorded afterwards by the patient or by staff on their behalf. Site and batch are kept
@@ -461,7 +523,7 @@ def dose_record_given_outside(
     if setting not in (Setting.HOME, Setting.ELSEWHERE):
         errors.add("setting", "Choose where it was given: at home or elsewhere.")
     _check_open(plan, dose, errors)
-    _check_site(
+    warnings = _check_site(
         route=plan.current.route,  # type: ignore[union-attr]
         site=site,
         side=side,
@@ -478,6 +540,15 @@ def dose_record_given_outside(
         field="given_on",
         errors=errors,
         future=False,
+    )
+    warnings += _check_timing(
+        plan=plan,
+        dose=dose,
+        given_on=given_on,
+        by=by,
+        override_reason=override_reason,
+        field="given_on",
+        errors=errors,
     )
     if outcome not in Outcome.values:
         errors.add("outcome", "Choose how it went.")
@@ -505,6 +576,8 @@ def dose_record_given_outside(
             expiry=expiry,
             outcome=outcome,
             notes=notes.strip(),
+            warnings=warnings,
+            override_reason=override_reason.strip(),
             recorded_by=by,
         ),
     )

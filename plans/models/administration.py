@@ -74,6 +74,11 @@ class Administration(models.Model):
     identity_confirmed = models.BooleanField(default=False)
     allergies_checked = models.BooleanField(default=False)
     warnings = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(
+        blank=True,
+        help_text="Why a clinician recorded it early, or sooner after the last injection than "
+        "its phase's minimum gap.",
+    )
     notes = models.TextField(blank=True)
     reason = models.TextField(blank=True, help_text="Why this record corrects the one before.")
     recorded_by = models.ForeignKey(

@@ -286,6 +286,38 @@ def test_after_did_not_attend_the_message_says_the_dose_is_still_due_and_how_lat
     assert "The dose due Mon 5 Jan 2026 is still due: it is now 10 days overdue." in page
 
 
+def test_the_give_page_refuses_a_second_injection_today_and_a_clinician_can_override(
+    client, clinic, clinician, nurse
+):
+    plan = new_plan(make_patient(clinic, clinician, 1), clinician, "uk_neurological", start=TODAY)
+    form = {
+        "identity_confirmed": "on",
+        "allergies_checked": "on",
+        "site": "deltoid",
+        "side": "left",
+        "batch": "HX9",
+        "expiry": "2026-12-31",
+        "given_at": "2026-01-05T09:00",
+        "outcome": "none",
+    }
+    with time_machine.travel(at(TODAY, 10), tick=False):
+        client.force_login(nurse)
+        client.post(f"/doses/{open_doses(plan)[0].pk}/give/", form)
+        again = client.post(f"/doses/{open_doses(plan)[0].pk}/give/", form)
+        assert "The last injection was given on Mon 5 Jan 2026" in again.content.decode()
+        assert "Clinician: why it is given early" not in again.content.decode()
+        assert Administration.objects.count() == 1
+
+        client.force_login(clinician)
+        page = client.get(f"/doses/{open_doses(plan)[0].pk}/give/").content.decode()
+        assert "Clinician: why it is given early" in page
+        client.post(
+            f"/doses/{open_doses(plan)[0].pk}/give/",
+            {**form, "override_reason": "The first injection leaked back out of the site"},
+        )
+    assert Administration.objects.count() == 2
+
+
 def test_given_elsewhere_from_the_not_given_page_needs_a_date(
     client, clinic, clinician, nurse, travel
 ):

@@ -450,3 +450,60 @@ def test_nothing_is_ever_deleted(patient, clinician, nurse):
         Dose.objects.filter(pk=record.dose_id).delete()
     with pytest.raises(Exception, match="protected"):
         Patient.objects.filter(pk=patient.pk).delete()
+
+
+def test_a_dose_cannot_be_recorded_further_ahead_than_the_on_time_window(
+    patient, clinician, nurse, clinic
+):
+    """Defect: a nurse could record the plan's next open dose days before it was due."""
+    plan = new_plan(patient, clinician, "uk_prophylaxis")
+    give_next(plan, nurse)
+    april = open_doses(plan)[0]
+    assert april.due_date == date(2026, 4, 6)  # 5 April is a Sunday: the clinic is closed
+    early = april.due_date - timedelta(days=clinic.on_time_window_days + 1)
+
+    with pytest.raises(ValidationError) as refused:
+        give(april, nurse, on=early)
+    assert errors(refused)["given_at"] == [
+        "This dose is due on Mon 6 Apr 2026: more than 3 days ahead. Record it from "
+        "Fri 3 Apr 2026, or ask a clinician to record why it is given early."
+    ]
+    give(april, nurse, on=early + timedelta(days=1))  # within the window: fine
+
+
+def test_doses_cannot_be_recorded_closer_together_than_the_phase_allows(patient, clinician, nurse):
+    """Defect: four successive "Give" submissions on the plan's next open dose all
+    succeeded, and the patient ended up with five injections recorded on one day."""
+    plan = new_plan(patient, clinician, "uk_neurological")
+    give_next(plan, nurse, on=TODAY)  # alternate days: the next is due on 7 January
+    with pytest.raises(ValidationError) as refused:
+        give_next(plan, nurse, on=TODAY + timedelta(days=1))
+    assert errors(refused)["given_at"] == [
+        "The last injection was given on Mon 5 Jan 2026: this phase needs 2 days between "
+        "injections, so the earliest is Wed 7 Jan 2026. A clinician can record why it is "
+        "needed sooner."
+    ]
+    for _ in range(3):
+        with pytest.raises(ValidationError):
+            give_next(plan, nurse, on=TODAY, now=at(TODAY, 13))
+    assert Administration.objects.count() == 1
+
+
+def test_a_clinician_can_record_an_early_dose_with_the_reason_kept(patient, clinician, nurse):
+    plan = new_plan(patient, clinician, "uk_neurological")
+    give_next(plan, nurse, on=TODAY)
+    with pytest.raises(ValidationError) as refused:
+        give_next(plan, nurse, on=TODAY + timedelta(days=1), override_reason="Travelling")
+    assert "Only a clinician can record why" in " ".join(errors(refused)["override_reason"])
+    with pytest.raises(ValidationError) as refused:
+        give_next(plan, clinician, on=TODAY + timedelta(days=1), override_reason="  ")
+    assert "given_at" in errors(refused)
+
+    record = give_next(
+        plan,
+        clinician,
+        on=TODAY + timedelta(days=1),
+        override_reason="Flying abroad tomorrow for three weeks",
+    )
+    assert record.override_reason == "Flying abroad tomorrow for three weeks"
+    assert any("2 days between injections" in w for w in record.warnings)

@@ -12,7 +12,7 @@ import hashlib
 import json
 import weakref
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
+from .calendar_zone import vtimezone_for
 from .dates import date_range
 from .models import Clinic, Dose, DoseStatus, Patient, Plan, PlanVersion
 
@@ -338,7 +339,9 @@ EVENT_TIME = time(9, 0)
 def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
     """One event per dose and per planned blood test, at 09:00 in the clinic's zone, each with
     an alarm the day before. UIDs are stable, so importing again updates rather than duplicates;
-    a dose cancelled since (re-planned, plan stopped) is sent as CANCELLED."""
+    a dose cancelled since (re-planned, plan stopped) is sent as CANCELLED. The zone goes in as
+    a VTIMEZONE with RRULEs (plans/calendar_zone.py), or every time in UTC where that data is
+    out of date."""
     from icalendar import Alarm, Calendar, Event
 
     zone = doc.clinic.zone
@@ -357,14 +360,26 @@ def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
             "phase"
         )
     )
-    for line, status in [(d, d.status) for d in doc.loading + doc.maintenance] + [
+    doses = [(d, d.status) for d in doc.loading + doc.maintenance] + [
         (_line(d), "cancelled") for d in cancelled
-    ]:
+    ]
+    moments = [datetime.combine(line.due, EVENT_TIME, tzinfo=zone) for line, _ in doses] + [
+        datetime.combine(lab.due, EVENT_TIME, tzinfo=zone) for lab in doc.labs
+    ]
+    vtimezone = vtimezone_for(zone, moments)
+    if vtimezone is not None:
+        calendar.add_component(vtimezone)
+
+    def at_nine(day: date) -> datetime:
+        start = datetime.combine(day, EVENT_TIME, tzinfo=zone)
+        return start if vtimezone is not None else start.astimezone(UTC)
+
+    for line, status in doses:
         event = Event()
         event.add("uid", f"dose-{line.id}@{domain}")
         event.add("dtstamp", now)
         event.add("sequence", int(line.updated.timestamp()) // 60 % 2_000_000_000)
-        start = datetime.combine(line.due, EVENT_TIME, tzinfo=zone)
+        start = at_nine(line.due)
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(minutes=15))
         label = "loading" if line.kind == "loading" else "maintenance"
@@ -392,7 +407,7 @@ def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
         event = Event()
         event.add("uid", f"recheck-{lab.id}@{domain}")
         event.add("dtstamp", now)
-        start = datetime.combine(lab.due, EVENT_TIME, tzinfo=zone)
+        start = at_nine(lab.due)
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(minutes=15))
         event.add("summary", f"Blood test or review: {lab.title}")
@@ -404,7 +419,6 @@ def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
         if lab.status == "pending" and lab.due >= doc.today:
             event.add_component(_alarm(Alarm, f"{lab.title} due tomorrow"))
         calendar.add_component(event)
-    calendar.add_missing_timezones()
     return calendar.to_ical()
 
 

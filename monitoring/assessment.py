@@ -6,6 +6,8 @@ The blood count is judged on its trajectory, in three steps (every number is a d
 
 1. Reticulocyte peak. The highest count between day 3 and day 14 has at least doubled from
    baseline, or is above the range. Checked only when the patient was anaemic at baseline.
+   With no baseline count, one below the range shows no rise, and one within it cannot be
+   judged either way.
 2. Rise per week. From the end of week 1 haemoglobin rises at least `hb_min_weekly_rise` g/L
    a week (about half the usual 10) until it is normal: a count in weeks 2–6 is at least that
    much above baseline for each week since day 7, or already in range. When no count was taken
@@ -250,9 +252,17 @@ def _retics(treatment: Treatment, results: Sequence[Result], today: int, rules: 
                 f"Reticulocytes did not rise: {base.text()} at baseline, {latest.text()} on "
                 f"{when}.",
             )
+        if latest.below:
+            return Finding(
+                Status.CONCERN,
+                f"Reticulocytes {latest.text()} on {when}: not raised (below the range; no "
+                "baseline count).",
+            )
+        # In range with nothing to compare it with: no rise shown, and no failure either.
         return Finding(
-            Status.CONCERN,
-            f"Reticulocytes {latest.text()} on {when}: not raised (no baseline count).",
+            Status.MISSING,
+            f"Reticulocytes {latest.text()} on {when}, within the range: with no baseline "
+            "count a rise cannot be judged.",
         )
     if today <= rules.retic_latest_day:
         return Finding(

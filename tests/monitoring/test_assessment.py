@@ -454,3 +454,21 @@ def non_responders(draw):
 def test_a_non_responder_is_flagged_by_the_8_week_review(case):
     series, day = case
     assert run(series, day=day).inadequate
+
+
+def test_without_a_baseline_a_reticulocyte_count_in_range_is_not_judged_a_failure():
+    """Found by the simulation: a responder whose baseline bloods were never drawn had
+    reticulocytes of 2.4 % on day 10, inside the range, and was flagged as not responding."""
+    found = run([r("retic_pct", 10, "2.4")], day=12)
+    retics = found.haematological.findings[0]
+    assert retics.status == Status.MISSING
+    assert not found.inadequate
+    assert retics.text == (
+        "Reticulocytes 2.4 % on day 10, within the range: with no baseline count a rise "
+        "cannot be judged."
+    )
+    below = run([r("retic_pct", 10, "0.6")], day=12)
+    assert below.inadequate
+    assert "not raised" in below.haematological.findings[0].text
+    above = run([r("retic_pct", 10, "3.9")], day=12)
+    assert above.haematological.findings[0].status == Status.OK

@@ -124,3 +124,65 @@ def test_clinician_edits_a_patient_and_a_bad_birth_date_is_shown_on_its_field(cl
     expect(page.get_by_text("The patient's details were saved.")).to_be_visible()
     expect(page.get_by_text("+44 1632 960123")).to_be_visible()
     expect(page.get_by_text("Cobalt/B12 sensitivity").first).to_be_visible()
+
+
+def test_the_dose_is_echoed_as_read_while_typing_and_an_unclear_one_is_asked_about(
+    clinician_page,
+):
+    page = clinician_page
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="New patient").click()
+    page.get_by_label("Given name").fill("Ines")
+    page.get_by_label("Family name").fill("Marlow")
+    page.get_by_label("Hospital/record number").fill("RV-2003")
+    page.get_by_label("Date of birth").fill("1984-06-07")
+    page.get_by_role("button", name="Add patient").click()
+    page.get_by_role("link", name="Prescribe").click()
+    echo = page.get_by_test_id("dose-echo")
+
+    page.locator("#id_dose").fill("1,000 micrograms")
+    expect(echo).to_have_text("= 1,000 micrograms = 1 mL of 1 mg/mL")
+    page.locator("#id_dose").fill("1.000 mg")
+    expect(echo).to_contain_text("Did you mean 1 mg or 1000 mg?")
+    expect(echo).to_have_class(re.compile("text-danger"))
+
+    page.get_by_text("Override reasons").click()
+    page.get_by_label("Reason for a dose above the usual maximum").fill("Specialist advice")
+    page.get_by_role("button", name="Save plan").click()
+    dose_error = page.locator("#id_dose").locator("xpath=..").locator(".invalid-feedback")
+    expect(dose_error).to_contain_text("is not clear")
+    expect(page.get_by_test_id("dose-echo")).to_have_text("")
+
+
+def test_staff_of_two_clinics_choose_the_clinic_for_a_new_patient(clinician_page):
+    from django.contrib.auth.models import User
+
+    from plans.models import Clinic, Patient
+
+    second = Clinic.objects.create(name="Hillside Annexe", open_weekdays="01234")
+    second.staff.add(User.objects.get(username="clinician"))
+    page = clinician_page
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="New patient").click()
+    page.get_by_label("Given name").fill("Ruth")
+    page.get_by_label("Family name").fill("Okoro")
+    page.get_by_label("Hospital/record number").fill("HA-1")
+    page.get_by_label("Date of birth").fill("1960-04-05")
+    page.get_by_role("button", name="Add patient").click()
+    expect(
+        page.locator("#id_clinic").locator("xpath=..").locator(".invalid-feedback")
+    ).to_be_visible()
+
+    page.get_by_label("Clinic").select_option(label="Hillside Annexe")
+    page.get_by_role("button", name="Add patient").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ruth Okoro")
+    assert Patient.objects.get(record_number="HA-1").clinic == second
+
+
+def test_the_dashboard_says_what_an_overdue_recheck_waits_for(clinician_page):
+    page = clinician_page
+    page.goto("/dashboard/")
+    waiting = page.get_by_test_id("overdue-rechecks")
+    expect(waiting).to_contain_text("waiting for: serum folate, ferritin and intrinsic factor")
+    # George Mills, a year into maintenance: his first-course rechecks have lapsed.
+    expect(waiting).not_to_contain_text("MILLS, George")

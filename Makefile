@@ -5,8 +5,13 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
+# The simulated clinic: `make simulate DAYS=730 PATIENTS=300 SEED=3`.
+DAYS ?= 730
+PATIENTS ?= 300
+SEED ?= 1
 
-.PHONY: run test lint install clean bench
+.PHONY: run test test-dates simulate lint install clean bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +19,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(STAMP)
+# Readers we did not write (ical.js), for the tests; skipped where there is no Node.js.
+$(NODE_STAMP): package.json package-lock.json
+	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; fi
+
+install: $(STAMP) $(NODE_STAMP)
 
 # DEBUG is on for the local app only; it never leaves this target.
 run: export DEBUG ?= 1
@@ -31,8 +40,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) lint
+# The suite runs on a pinned clock: TODAY=YYYY-MM-DD moves it (default in tests/clock.py).
+test: $(STAMP) $(NODE_STAMP) lint
 	$(BIN)/pytest
+
+# The suite again on a leap day and on the day the clocks go forward.
+test-dates: $(STAMP) $(NODE_STAMP)
+	for day in 2028-02-29 2027-03-28; do TODAY=$$day $(BIN)/pytest -q -p no:cacheprovider || exit 1; done
+
+simulate: $(STAMP) $(NODE_STAMP)
+	$(BIN)/pytest tests/simulation -q -p no:cacheprovider -o timeout=0 \
+		--sim-days $(DAYS) --sim-patients $(PATIENTS) --sim-seed $(SEED)
 
 # Benchmarks need PostgreSQL: DATABASE_URL defaults to a b12clinic_bench database on localhost.
 bench: $(STAMP)
@@ -42,4 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/schedule_pdf.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis

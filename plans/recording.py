@@ -232,7 +232,11 @@ def _check_timing(
         )
     if not problems:
         if override_reason.strip():
-            errors.add("override_reason", "Leave this empty: the dose is not early.")
+            errors.add(
+                "override_reason",
+                "No reason is needed: the dose is within its window and its gap. Clear this "
+                "box to save.",
+            )
         return []
     reason = override_reason.strip()
     if reason and CLINICIAN not in user_roles(by):

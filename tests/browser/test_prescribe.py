@@ -19,6 +19,17 @@ def clinician_page(page):
     return page
 
 
+def add_patient(page, given: str, family: str, record: str, born: str) -> None:
+    """Through the patient list's New patient form, as a clinician does."""
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_role("link", name="New patient").click()
+    page.get_by_label("Given name").fill(given)
+    page.get_by_label("Family name").fill(family)
+    page.get_by_label("Hospital/record number").fill(record)
+    page.get_by_label("Date of birth").fill(born)
+    page.get_by_role("button", name="Add patient").click()
+
+
 def test_clinician_prescribes_neurological_regimen_then_ends_loading_at_review(clinician_page):
     page = clinician_page
     page.get_by_role("link", name="Patients").click()
@@ -65,13 +76,7 @@ def test_clinician_prescribes_neurological_regimen_then_ends_loading_at_review(c
 
 def test_a_dose_typed_as_1000_mg_is_refused_on_the_dose_field(clinician_page):
     page = clinician_page
-    page.get_by_role("link", name="Patients").click()
-    page.get_by_role("link", name="New patient").click()
-    page.get_by_label("Given name").fill("Ada")
-    page.get_by_label("Family name").fill("Lowe")
-    page.get_by_label("Hospital/record number").fill("RV-2002")
-    page.get_by_label("Date of birth").fill("1990-02-03")
-    page.get_by_role("button", name="Add patient").click()
+    add_patient(page, "Ada", "Lowe", "RV-2002", "1990-02-03")
     page.get_by_role("link", name="Prescribe").click()
 
     page.locator("#id_dose").fill("1000 mg")
@@ -130,13 +135,7 @@ def test_the_dose_is_echoed_as_read_while_typing_and_an_unclear_one_is_asked_abo
     clinician_page,
 ):
     page = clinician_page
-    page.get_by_role("link", name="Patients").click()
-    page.get_by_role("link", name="New patient").click()
-    page.get_by_label("Given name").fill("Ines")
-    page.get_by_label("Family name").fill("Marlow")
-    page.get_by_label("Hospital/record number").fill("RV-2003")
-    page.get_by_label("Date of birth").fill("1984-06-07")
-    page.get_by_role("button", name="Add patient").click()
+    add_patient(page, "Ines", "Marlow", "RV-2003", "1984-06-07")
     page.get_by_role("link", name="Prescribe").click()
     echo = page.get_by_test_id("dose-echo")
 
@@ -162,13 +161,7 @@ def test_staff_of_two_clinics_choose_the_clinic_for_a_new_patient(clinician_page
     second = Clinic.objects.create(name="Hillside Annexe", open_weekdays="01234")
     second.staff.add(User.objects.get(username="clinician"))
     page = clinician_page
-    page.get_by_role("link", name="Patients").click()
-    page.get_by_role("link", name="New patient").click()
-    page.get_by_label("Given name").fill("Ruth")
-    page.get_by_label("Family name").fill("Okoro")
-    page.get_by_label("Hospital/record number").fill("HA-1")
-    page.get_by_label("Date of birth").fill("1960-04-05")
-    page.get_by_role("button", name="Add patient").click()
+    add_patient(page, "Ruth", "Okoro", "HA-1", "1960-04-05")
     expect(
         page.locator("#id_clinic").locator("xpath=..").locator(".invalid-feedback")
     ).to_be_visible()

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 
 from monitoring.models import Alert
 from monitoring.services import alerts_raise_overdue
@@ -121,3 +122,37 @@ def test_the_hourly_overdue_task_counts_days_in_each_clinics_own_zone(patient, c
     with time_machine.travel(at(date(2026, 1, 12), 11, 30), tick=False):
         assert raise_overdue_alerts() == 1
     assert Alert.objects.get().title == "Injection overdue by 8 days (pernicious anaemia)"
+
+
+def test_the_dashboard_runs_the_same_queries_for_one_overdue_recheck_and_for_many(
+    client, clinician, clinic
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plans.models import Patient
+
+    def patients_with_overdue_baselines(count: int, first: int) -> None:
+        for n in range(first, first + count):
+            patient = Patient.objects.create(
+                clinic=clinic,
+                record_number=f"OV{n}",
+                given_name=f"Given{n}",
+                family_name=f"Overdue{n}",
+                date_of_birth=date(1960, 1, 1),
+            )
+            new_plan(patient, clinician, "uk_prophylaxis", start=TODAY - timedelta(days=3))
+
+    patients_with_overdue_baselines(1, 0)
+    with time_machine.travel(at(TODAY), tick=False):
+        client.force_login(clinician)
+        client.get("/dashboard/")
+        with CaptureQueriesContext(connection) as one:
+            page = client.get("/dashboard/").content.decode()
+        assert page.count("Baseline bloods (window closed") == 1
+        patients_with_overdue_baselines(9, 1)
+        with CaptureQueriesContext(connection) as ten:
+            page = client.get("/dashboard/").content.decode()
+    assert page.count("Baseline bloods (window closed") == 10
+    assert page.count("waiting for: haemoglobin") == 10
+    assert len(one) == len(ten)

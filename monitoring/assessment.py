@@ -1,8 +1,10 @@
 """Is the patient responding to treatment? Pure: no Django; the caller passes the results,
 check-ins, adherence and "today" (clinical-reference.md §4).
 
-The blood count is judged on its trajectory, in three steps (every number is a default in
-`Rules`):
+The response is counted from the first injection given, not from the date the plan was
+written: a first dose given weeks late moves every day below with it, and nothing is judged
+before it. The blood count is judged on its trajectory, in three steps (every number is a
+default in `Rules`):
 
 1. Reticulocyte peak. The highest count between day 3 and day 14 has at least doubled from
    baseline, or is above the range. Checked only when the patient was anaemic at baseline.
@@ -27,7 +29,7 @@ adherence, diagnosis, ongoing cause.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -102,13 +104,14 @@ class CheckIn:
 
 @dataclass(frozen=True)
 class Treatment:
-    start: date
+    start: date  # the plan's start
     dose_mcg: int
     route: str
     regimen: str  # its title, or "" for a custom plan
     regimen_dose_mcg: int | None
     cause: str  # plans.Cause value
     lifelong: bool
+    first_injection: date | None  # the response is counted from it; None: none given yet
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,11 @@ def assess(
     today: date,
     rules: Rules = Rules(),
 ) -> Assessment:
+    if treatment.first_injection is None:
+        return _before_the_first_injection(treatment, checkins, today, rules)
+    # The body answers the first injection, not the date the plan was written: days count
+    # from it, and whatever was measured up to that day is the baseline.
+    treatment = replace(treatment, start=treatment.first_injection)
     ordered = sorted(results, key=lambda r: (r.on, r.ref))
     haem = _haematological(treatment, ordered, today, rules)
     neuro = _neurological(treatment, sorted(checkins, key=lambda c: (c.on, c.ref)), today, rules)
@@ -200,6 +208,20 @@ def assess(
         biochemical=bio,
         questions=questions,
         urgent=tuple(_urgent(treatment, ordered, checkins, rules)),
+    )
+
+
+def _before_the_first_injection(
+    treatment: Treatment, checkins: Sequence[CheckIn], today: date, rules: Rules
+) -> Assessment:
+    """Nothing to judge yet; worse nerve symptoms are urgent all the same."""
+    waiting = "No injection given yet: the response is judged from the first one."
+    return Assessment(
+        day=(today - treatment.start).days,
+        haematological=Verdict(Course.TOO_EARLY, waiting),
+        neurological=Verdict(Course.NOT_JUDGED, waiting),
+        biochemical=Verdict(Course.NOT_JUDGED, waiting),
+        urgent=tuple(_urgent(treatment, (), checkins, rules)),
     )
 
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from plans.access import staff_clinics
-from plans.models import Administration, Patient, Plan, PlanStatus
+from plans.models import Administration, DoseStatus, Patient, Plan, PlanStatus
 from plans.regimens import REGIMENS
 from plans.selectors import plan_adherence
 
@@ -232,7 +232,11 @@ def patient_assessment(
         assessment.CheckIn(ref=str(c.pk), on=c.on_date, answers=c.answers())
         for c in patient.checkins.all()
     ]
+    first_injection = plan.doses.filter(status=DoseStatus.GIVEN).aggregate(
+        first=Min("given_on")
+    )["first"]
     treatment = assessment.Treatment(
+        first_injection=first_injection,
         start=version.start_date,
         dose_mcg=version.dose_mcg,
         route=version.route,

@@ -1,5 +1,6 @@
 """The response assessment: an example series for every verdict and alert, and properties."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -43,6 +44,7 @@ UK = Treatment(
     regimen_dose_mcg=1000,
     cause="pernicious_anaemia",
     lifelong=True,
+    first_injection=START,
 )
 
 
@@ -472,3 +474,30 @@ def test_without_a_baseline_a_reticulocyte_count_in_range_is_not_judged_a_failur
     assert "not raised" in below.haematological.findings[0].text
     above = run([r("retic_pct", 10, "3.9")], day=12)
     assert above.haematological.findings[0].status == Status.OK
+
+
+def test_nothing_is_judged_before_the_first_injection():
+    """Found by the simulation: a patient prescribed but not yet injected had reticulocytes
+    of 0.7 % eight days after the plan's start date, and was flagged as not responding."""
+    not_yet = replace(UK, first_injection=None)
+    found = run([r("retic_pct", 8, "0.7")], day=9, treatment=not_yet)
+    assert not found.inadequate
+    assert found.haematological.course == Course.TOO_EARLY
+    assert found.haematological.summary == (
+        "No injection given yet: the response is judged from the first one."
+    )
+    numb = CheckIn("c1", START + timedelta(days=2), {"numbness": "worse"})
+    urgent = run([], day=3, treatment=not_yet, checkins=[numb]).urgent
+    assert [u.key for u in urgent] == ["neuro-worse:c1"], "still same-day review"
+
+
+def test_the_response_is_counted_from_the_first_injection_not_the_plan_start():
+    late = replace(UK, first_injection=START + timedelta(days=40))
+    # Measured on "day 8" of the plan but before the first injection: the baseline.
+    series = [r("hb", 8, "82"), r("retic_pct", 8, "0.7"), r("retic_pct", 48, "3.9")]
+    found = run(series, day=50, treatment=late)
+    assert found.day == 10
+    assert found.haematological.findings[0].text == (
+        "Reticulocytes rose from 0.7 % to 3.9 % by day 8."
+    )
+    assert not found.inadequate

@@ -174,8 +174,9 @@ def test_severe_baseline_anaemia_plans_potassium(patient, clinician):
     assert plan.rechecks.filter(kind="potassium_48h").count() == 1
 
 
-def test_low_potassium_early_on_raises_an_urgent_alert(patient, clinician):
+def test_low_potassium_early_on_raises_an_urgent_alert(patient, clinician, nurse):
     plan = new_plan(patient, clinician)
+    give_next(plan, nurse)
     add(patient, clinician, Entry("potassium", D("3.1")), on=TODAY + timedelta(1))
     alert = Alert.objects.get(kind="low_potassium")
     assert alert.severity == "urgent" and alert.plan == plan
@@ -246,8 +247,9 @@ def test_checkin_completes_the_symptom_review_and_refuses_bad_answers(patient, c
 
 
 def test_inadequate_response_raises_an_alert(patient, clinician, nurse):
-    new_plan(patient, clinician)
+    plan = new_plan(patient, clinician)
     add(patient, clinician, Entry("hb", D("85")), Entry("retic_pct", D("0.8")), on=TODAY)
+    give_next(plan, nurse)
     day9 = TODAY + timedelta(days=9)
     add(patient, clinician, Entry("retic_pct", D("0.7")), on=day9)
     alert = Alert.objects.get(kind="inadequate_response")
@@ -398,13 +400,14 @@ def test_plan_page_lists_rechecks_and_the_clinician_can_mark_one_not_needed(
     assert Recheck.objects.get(pk=recheck.pk).status == "cancelled"
 
 
-def test_one_open_inadequate_response_alert_per_plan(patient, clinician):
+def test_one_open_inadequate_response_alert_per_plan(patient, clinician, nurse):
     from django.utils import timezone
 
     from monitoring.services import alert_acknowledge
 
-    new_plan(patient, clinician)
+    plan = new_plan(patient, clinician)
     add(patient, clinician, Entry("hb", D("85")), Entry("retic_pct", D("0.8")), on=TODAY)
+    give_next(plan, nurse)
     add(patient, clinician, Entry("retic_pct", D("0.7")), on=TODAY + timedelta(9))
     add(patient, clinician, Entry("hb", D("88")), on=TODAY + timedelta(20))
     alert = Alert.objects.get(kind="inadequate_response")
@@ -513,3 +516,12 @@ def test_the_dashboard_gives_the_year_of_a_window_that_closed_last_year(client, 
         client.force_login(clinician)
         dashboard = client.get("/dashboard/").content.decode()
     assert "Baseline bloods (window closed 20 Dec 2026)" in dashboard
+
+
+def test_no_response_is_judged_before_the_first_injection(patient, clinician):
+    """Found by the simulation: a patient prescribed but not yet injected was flagged as not
+    responding from a count taken eight days after the plan's start date."""
+    new_plan(patient, clinician)
+    add(patient, clinician, Entry("hb", D("85")), Entry("retic_pct", D("0.8")), on=TODAY)
+    add(patient, clinician, Entry("retic_pct", D("0.7")), on=TODAY + timedelta(days=8))
+    assert not Alert.objects.filter(kind="inadequate_response").exists()

@@ -309,6 +309,7 @@ class Simulation:
             ),
         )
         person.restart_on = None
+        person.plan_first_injection = None
         person.note(day, f"prescribed {regimen.code} (plan {str(plan.pk)[:8]})")
         self.touched.add(plan.pk)
 
@@ -399,6 +400,7 @@ class Simulation:
             ),
         )
         self.figures.doses_given += 1
+        person.injected(day)
         person.note(day, f"given in clinic (due {dose.due_date})")
         self.touched.add(dose.plan_id)
 
@@ -433,6 +435,7 @@ class Simulation:
             ),
         )
         self.figures.given_elsewhere += 1
+        person.injected(given_on)
         person.note(day, f"given elsewhere on {given_on} (due {dose.due_date})")
         self.touched.add(dose.plan_id)
 
@@ -458,6 +461,7 @@ class Simulation:
                 ),
             )
             self.figures.given_at_home += 1
+            person.injected(day)
             person.note(day, f"injected at home (due {dose.due_date})")
             self.touched.add(dose.plan_id)
 
@@ -611,11 +615,13 @@ class Simulation:
         plan_day: int,
     ) -> None:
         rng = self.rng
+        # The body answers the first injection: before it, every count is a baseline.
+        treated = (collected - person.first_injection).days if person.first_injection else -1
         values: dict[str, Entry] = {
-            "hb": Entry("hb", people.hb(person, plan_day, rng)),
-            "mcv": Entry("mcv", people.mcv(person, plan_day, rng)),
-            "retic_pct": Entry("retic_pct", people.retic(person, plan_day, rng)),
-            "b12": Entry("b12", Decimal(rng.randint(60, 120) if plan_day <= 0 else 500)),
+            "hb": Entry("hb", people.hb(person, treated, rng)),
+            "mcv": Entry("mcv", people.mcv(person, treated, rng)),
+            "retic_pct": Entry("retic_pct", people.retic(person, treated, rng)),
+            "b12": Entry("b12", Decimal(rng.randint(60, 120) if treated < 0 else 500)),
             "folate": Entry("folate", Decimal(rng.randint(50, 120)) / 10),
             "ferritin": Entry("ferritin", Decimal(rng.randint(40, 200))),
             "ifab": Entry("ifab", qualitative=rng.choice(("positive", "negative"))),
@@ -632,15 +638,18 @@ class Simulation:
             ),
         )
         self.figures.results += len(entries)
-        judged = ("retic_pct" in tests and 3 <= plan_day <= 14) or (
-            "hb" in tests and 49 <= plan_day <= 70
+        # A count that can show a response, or its absence, counted from this plan's first
+        # injection: reticulocytes on days 3-14, haemoglobin from day 14.
+        since = (
+            (collected - person.plan_first_injection).days if person.plan_first_injection else -1
         )
+        judged = ("retic_pct" in tests and 3 <= since <= 14) or ("hb" in tests and since >= 14)
         if judged and person.judged_on is None:
             person.judged_on = day
         shown = ", ".join(
             f"{e.test} {e.value if e.value is not None else e.qualitative}" for e in entries
         )
-        person.note(day, f"bloods on plan day {plan_day}: {shown}")
+        person.note(day, f"bloods on plan day {plan_day} (treated {treated}): {shown}")
 
     def checkin(self, person: Person, patient: Patient, day: date) -> None:
         answer = "better" if person.response != "non_responder" else "same"

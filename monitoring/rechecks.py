@@ -141,6 +141,12 @@ SERUM_B12 = Rule(
     why_it_lapses="four months in, a first-course level is past its use",
 )
 
+# The first course, counted from the first injection (the baseline is before it, and the
+# yearly count belongs to maintenance).
+AFTER_FIRST_INJECTION = frozenset(
+    {Kind.POTASSIUM, Kind.RETICULOCYTES, Kind.BLOOD_COUNT_8W, Kind.SYMPTOM_REVIEW, Kind.SERUM_B12}
+)
+
 RULES: dict[Kind, Rule] = {
     rule.kind: rule
     for rule in (

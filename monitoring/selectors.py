@@ -232,9 +232,9 @@ def patient_assessment(
         assessment.CheckIn(ref=str(c.pk), on=c.on_date, answers=c.answers())
         for c in patient.checkins.all()
     ]
-    first_injection = plan.doses.filter(status=DoseStatus.GIVEN).aggregate(
-        first=Min("given_on")
-    )["first"]
+    first_injection = plan.doses.filter(status=DoseStatus.GIVEN).aggregate(first=Min("given_on"))[
+        "first"
+    ]
     treatment = assessment.Treatment(
         first_injection=first_injection,
         start=version.start_date,

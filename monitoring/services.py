@@ -488,6 +488,37 @@ def rechecks_plan(*, plan: Plan, today: date) -> list[Recheck]:
     return saved
 
 
+def rechecks_follow_first_injection(*, plan: Plan, first_injection: date) -> int:
+    """The first course's rechecks count from the first injection, not from the date the plan
+    was written: when the first dose is given on another day, the pending ones move with it
+    (in the transaction that recorded it). Returns how many moved."""
+    moved = []
+    for recheck in plan.rechecks.filter(
+        status=RecheckStatus.PENDING, kind__in=rechecks.AFTER_FIRST_INJECTION
+    ):
+        rule = rechecks.RULES[rechecks.Kind(recheck.kind)]
+        placed = rechecks.place(rule, first_injection)
+        if placed.due == recheck.due_date:
+            continue
+        recheck.opens, recheck.due_date, recheck.closes = placed.opens, placed.due, placed.closes
+        recheck.lapses_on = placed.lapses_on
+        recheck.updated_at = timezone.now()
+        moved.append(recheck)
+    Recheck.objects.bulk_update(moved, ["opens", "due_date", "closes", "lapses_on", "updated_at"])
+    if moved:
+        audit(
+            actor=None,
+            action=Action.CHANGE,
+            obj=plan,
+            patient=plan.patient,
+            summary=f"{len(moved)} rechecks moved to follow the first injection, given on "
+            f"{first_injection:%-d %b %Y}",
+            changes={r.kind: [None, str(r.due_date)] for r in moved},
+        )
+        reminders_sync_for_patient(patient=plan.patient)
+    return len(moved)
+
+
 def rechecks_cancel_for_plan(*, plan: Plan, reason: str) -> int:
     """A plan that ends takes its pending rechecks with it."""
     return plan.rechecks.filter(status=RecheckStatus.PENDING).update(

@@ -23,7 +23,7 @@ from b12clinic.models import Action
 from b12clinic.roles import CLINICIAN, NURSE
 from monitoring.models import AlertKind, Severity
 from monitoring.reminders import reminders_sync_for_patient
-from monitoring.services import alert_raise
+from monitoring.services import alert_raise, rechecks_follow_first_injection
 
 from . import sites
 from .materialise import doses_reconcile
@@ -464,7 +464,10 @@ def _save_given(
     record.reason = "Recorded again after the earlier record was voided." if head else ""
     _save(record)
     assert record.given_on is not None
+    first = not plan.doses.filter(status=DoseStatus.GIVEN).exclude(pk=dose.pk).exists()
     _mark_given(dose, record.given_on)
+    if first:
+        rechecks_follow_first_injection(plan=plan, first_injection=record.given_on)
     if record.outcome == Outcome.ALLERGIC_REACTION:
         _after_reaction(plan=plan, administration=record, allergy=allergy, by=by)
     _replan(plan, today, f"Re-planned after the dose given on {record.given_on:%-d %b %Y}")

@@ -525,3 +525,30 @@ def test_no_response_is_judged_before_the_first_injection(patient, clinician):
     add(patient, clinician, Entry("hb", D("85")), Entry("retic_pct", D("0.8")), on=TODAY)
     add(patient, clinician, Entry("retic_pct", D("0.7")), on=TODAY + timedelta(days=8))
     assert not Alert.objects.filter(kind="inadequate_response").exists()
+
+
+def test_rechecks_after_treatment_follow_the_first_injection_when_it_comes_late(
+    patient, clinician, nurse
+):
+    """The reticulocyte check is for days 7-10 after the first injection: a first dose given
+    three weeks after the plan's start moves it, and the later ones, with it."""
+    plan = new_plan(patient, clinician, "uk_prophylaxis")
+    dose = plan.doses.order_by("due_date").first()
+    late = TODAY + timedelta(days=21)
+    give_next(plan, nurse, on=late)
+    dose.refresh_from_db()
+    assert dose.given_on == late
+    by_kind = {r.kind: r for r in plan.rechecks.all()}
+    retics = by_kind["retics_day7"]
+    assert (retics.opens, retics.due_date, retics.closes) == (
+        late + timedelta(days=7),
+        late + timedelta(days=10),
+        late + timedelta(days=10),
+    )
+    assert retics.lapses_on == late + timedelta(days=14)
+    assert by_kind["fbc_8w"].due_date == late + timedelta(weeks=8)
+    assert by_kind["baseline"].due_date == TODAY, "baseline bloods stay before treatment"
+    first = plan.rechecks.count()
+    give_next(plan, nurse)  # later doses move nothing
+    assert plan.rechecks.count() == first
+    assert plan.rechecks.get(kind="retics_day7").due_date == late + timedelta(days=10)

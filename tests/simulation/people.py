@@ -58,7 +58,7 @@ class Person:
     enrolled: bool = False
     log: list[str] = field(default_factory=list)
     visits: dict[str, Visit] = field(default_factory=dict)  # dose id -> what they will do
-    lab_days: dict[str, date | None] = field(default_factory=dict)  # recheck id -> day drawn
+    lab_days: dict[str, date | None] = field(default_factory=dict)  # recheck window -> day
     returns_on: date | None = None  # back after a missed appointment
     restart_on: date | None = None  # a stopped plan prescribed again
     opted_out_at: datetime | None = None

@@ -589,7 +589,7 @@ class Simulation:
                 self.checkin(person, recheck.patient, day)
 
     def _lab_day(self, person: Person, recheck: Recheck, day: date) -> date | None:
-        key = str(recheck.pk)
+        key = f"{recheck.pk}:{recheck.opens}"  # a window that moved is decided afresh
         if key not in person.lab_days:
             if recheck.opens > day:
                 return None

@@ -1,10 +1,12 @@
 """Is the patient responding to treatment? Pure: no Django; the caller passes the results,
 check-ins, adherence and "today" (clinical-reference.md §4).
 
-The response is counted from the first injection given, not from the date the plan was
-written: a first dose given weeks late moves every day below with it, and nothing is judged
-before it. The blood count is judged on its trajectory, in three steps (every number is a
-default in `Rules`):
+The response is counted from the first injection of the current course of treatment
+(`course_start`: across the patient's plans, a break of more than six months starting a new
+course), not from the date a plan was written: a first dose given weeks late moves every day
+below with it, a plan paused and prescribed again does not restart it, and nothing is judged
+before the first injection. The blood count is judged on its trajectory, in three steps
+(every number is a default in `Rules`):
 
 1. Reticulocyte peak. The highest count between day 3 and day 14 has at least doubled from
    baseline, or is above the range. Checked only when the patient was anaemic at baseline.
@@ -111,7 +113,7 @@ class Treatment:
     regimen_dose_mcg: int | None
     cause: str  # plans.Cause value
     lifelong: bool
-    first_injection: date | None  # the response is counted from it; None: none given yet
+    first_injection: date | None  # of the course (`course_start`); None: none given yet
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class Rules:
     recheck_grace_days: int = 14
     neuro_review_day: int = 91
     potassium_days: int = 7
+    course_gap_days: int = 183  # a longer break in injections starts a new course
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,22 @@ def assess(
         questions=questions,
         urgent=tuple(_urgent(treatment, ordered, checkins, rules)),
     )
+
+
+def course_start(injections: Sequence[date], *, gap_days: int) -> date | None:
+    """The first injection of the current course of treatment: the latest run of injections
+    with no break longer than `gap_days` between them, across the patient's plans. A plan
+    paused and prescribed again continues the course (the body does not start its response
+    again); after a long break, deficiency may have returned, and a new course starts."""
+    ordered = sorted(set(injections))
+    if not ordered:
+        return None
+    start = ordered[-1]
+    for earlier in reversed(ordered[:-1]):
+        if (start - earlier).days > gap_days:
+            break
+        start = earlier
+    return start
 
 
 def _before_the_first_injection(

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from plans.access import staff_clinics
-from plans.models import Administration, DoseStatus, Patient, Plan, PlanStatus
+from plans.models import Administration, Dose, DoseStatus, Patient, Plan, PlanStatus
 from plans.regimens import REGIMENS
 from plans.selectors import plan_adherence
 
@@ -232,11 +232,13 @@ def patient_assessment(
         assessment.CheckIn(ref=str(c.pk), on=c.on_date, answers=c.answers())
         for c in patient.checkins.all()
     ]
-    first_injection = plan.doses.filter(status=DoseStatus.GIVEN).aggregate(first=Min("given_on"))[
-        "first"
-    ]
+    given = Dose.objects.filter(plan__patient=patient, status=DoseStatus.GIVEN).values_list(
+        "given_on", flat=True
+    )
     treatment = assessment.Treatment(
-        first_injection=first_injection,
+        first_injection=assessment.course_start(
+            [day for day in given if day is not None], gap_days=assessment.Rules().course_gap_days
+        ),
         start=version.start_date,
         dose_mcg=version.dose_mcg,
         route=version.route,

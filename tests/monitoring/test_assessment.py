@@ -1,5 +1,6 @@
 """The response assessment: an example series for every verdict and alert, and properties."""
 
+import itertools
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from monitoring.assessment import (
     Status,
     Treatment,
     assess,
+    course_start,
 )
 from plans.adherence import Adherence
 
@@ -501,3 +503,29 @@ def test_the_response_is_counted_from_the_first_injection_not_the_plan_start():
         "Reticulocytes rose from 0.7 % to 3.9 % by day 8."
     )
     assert not found.inadequate
+
+
+def test_a_pause_does_not_restart_the_course_a_long_break_does():
+    """Found by the long simulation: a plan stopped after a week of loading and prescribed
+    again a month later was judged from the new plan's first dose, with a reticulocyte count
+    from the first week as its baseline; reticulocytes do not peak twice."""
+    first = [START + timedelta(days=n) for n in (0, 1, 2, 3, 5, 6, 7)]
+    again = START + timedelta(days=42)
+    assert course_start([*first, again], gap_days=183) == START
+    years_later = START + timedelta(days=400)
+    assert course_start([*first, years_later], gap_days=183) == years_later
+    assert course_start([], gap_days=183) is None
+
+
+@given(st.lists(st.integers(0, 1500), max_size=30), st.integers(1, 400))
+def test_a_course_starts_at_an_injection_after_which_no_break_is_longer_than_the_gap(days, gap):
+    injections = [START + timedelta(days=d) for d in days]
+    found = course_start(injections, gap_days=gap)
+    if not injections:
+        assert found is None
+        return
+    after = sorted(d for d in injections if d >= found)
+    assert found in injections
+    assert all((b - a).days <= gap for a, b in itertools.pairwise(after))
+    before = [d for d in injections if d < found]
+    assert not before or (found - max(before)).days > gap

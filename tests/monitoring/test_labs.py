@@ -552,3 +552,18 @@ def test_rechecks_after_treatment_follow_the_first_injection_when_it_comes_late(
     give_next(plan, nurse)  # later doses move nothing
     assert plan.rechecks.count() == first
     assert plan.rechecks.get(kind="retics_day7").due_date == late + timedelta(days=10)
+
+
+def test_a_plan_paused_and_prescribed_again_continues_the_course(patient, clinician, nurse):
+    """Found by the long simulation: the new plan's first week was judged as a fresh start,
+    with a reticulocyte count from the first course as its baseline."""
+    plan = new_plan(patient, clinician, "us_label")
+    add(patient, clinician, Entry("hb", D("85")), Entry("retic_pct", D("0.8")), on=TODAY)
+    for _ in range(7):
+        give_next(plan, nurse)
+    add(patient, clinician, Entry("retic_pct", D("3.9")), on=TODAY + timedelta(days=6))
+    plan_stop(plan=plan, by=clinician, reason="Away for a month", today=TODAY + timedelta(days=7))
+    again = new_plan(patient, clinician, "uk_prophylaxis", start=TODAY + timedelta(days=40))
+    give_next(again, nurse)
+    add(patient, clinician, Entry("retic_pct", D("1.0")), on=TODAY + timedelta(days=47))
+    assert not Alert.objects.filter(kind="inadequate_response").exists()

@@ -63,14 +63,11 @@ class Person:
     restart_on: date | None = None  # a stopped plan prescribed again
     opted_out_at: datetime | None = None
     judged_on: date | None = None  # a count that shows a response (or its absence) was drawn
-    first_injection: date | None = None  # ever: the body's clock
-    plan_first_injection: date | None = None  # of the current plan: the assessment's clock
+    first_injection: date | None = None  # the body's clock (pauses are weeks, not months)
 
     def injected(self, on: date) -> None:
         if self.first_injection is None:
             self.first_injection = on
-        if self.plan_first_injection is None:
-            self.plan_first_injection = on
 
     @property
     def record_number(self) -> str:

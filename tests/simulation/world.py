@@ -309,7 +309,6 @@ class Simulation:
             ),
         )
         person.restart_on = None
-        person.plan_first_injection = None
         person.note(day, f"prescribed {regimen.code} (plan {str(plan.pk)[:8]})")
         self.touched.add(plan.pk)
 
@@ -638,11 +637,10 @@ class Simulation:
             ),
         )
         self.figures.results += len(entries)
-        # A count that can show a response, or its absence, counted from this plan's first
-        # injection: reticulocytes on days 3-14, haemoglobin from day 14.
-        since = (
-            (collected - person.plan_first_injection).days if person.plan_first_injection else -1
-        )
+        # A count that can show a response, or its absence, counted from the course's first
+        # injection (a pause of weeks continues the course): reticulocytes on days 3-14,
+        # haemoglobin from day 14.
+        since = treated
         judged = ("retic_pct" in tests and 3 <= since <= 14) or ("hb" in tests and since >= 14)
         if judged and person.judged_on is None:
             person.judged_on = day

@@ -37,7 +37,12 @@ document.addEventListener("click", function (event) {
     timer = setTimeout(ask, 250);
   }
   dose.addEventListener("input", later);
+  dose.addEventListener("change", later);
   if (product) {
     product.addEventListener("change", later);
+  }
+  // Typed (or restored by the browser) before this script ran: echo it now.
+  if (dose.value && !echo.textContent.trim()) {
+    ask();
   }
 })();

@@ -13,7 +13,7 @@ def test_a_simulated_clinic_keeps_every_invariant(db, settings, sim_options, cap
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     sim = Simulation(seed=seed, days=days, patients=patients)
     with time_machine.travel(sim.start, tick=False) as traveller:
-        run(sim, check=Checker(seed), traveller=traveller)
+        run(sim, check=Checker(seed), traveller=traveller, progress=_progress(capsys, days))
     f = sim.figures
     with capsys.disabled():
         print(
@@ -27,3 +27,15 @@ def test_a_simulated_clinic_keeps_every_invariant(db, settings, sim_options, cap
             f"{f.seconds:.0f} s"
         )
     assert f.doses_given > 0 and f.checks > 0
+
+
+def _progress(capsys, days):
+    """A line a month on the long run, so a two-year run shows where it is."""
+    if days < 365:
+        return None
+
+    def say(line):
+        with capsys.disabled():
+            print(line, flush=True)
+
+    return say

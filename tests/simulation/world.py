@@ -686,7 +686,13 @@ def _analyze() -> None:
             cursor.execute("ANALYZE")
 
 
-def run(sim: Simulation, *, check: Callable[[Simulation, int, date], int], traveller: Any) -> None:
+def run(
+    sim: Simulation,
+    *,
+    check: Callable[[Simulation, int, date], int],
+    traveller: Any,
+    progress: Callable[[str], None] | None = None,
+) -> None:
     """Hour by hour: beat's tasks at London's hours, each clinic's day at its own, the
     invariants at 23:00 in each clinic."""
     sim.build()
@@ -710,4 +716,10 @@ def run(sim: Simulation, *, check: Callable[[Simulation, int, date], int], trave
             sim.figures.days += 1
             if sim.figures.days % 7 == 0:
                 _analyze()
+            if progress and sim.figures.days % 30 == 0:
+                f = sim.figures
+                progress(
+                    f"day {f.days}/{sim.days}: {f.doses_given} doses given, "
+                    f"{f.checks} checks, {time.monotonic() - started:.0f} s"
+                )
     sim.figures.seconds = time.monotonic() - started

@@ -9,12 +9,15 @@ import qrcode.image.svg
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .redirects import followable_next, safe_next
 
 
 class CodeForm(forms.Form):
@@ -34,12 +37,29 @@ def _qr_svg(url: str) -> str:
     return mark_safe(buffer.getvalue().decode())
 
 
+class SignInView(LoginView):
+    """Django's sign-in, following only a `next` on this site that is not the sign-in page
+    itself (a signed-in user sent back to it would otherwise loop, which Django reports as a
+    server error)."""
+
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        return followable_next(self.request)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def otp_setup(request: HttpRequest) -> HttpResponse:
+    """A key is made only when the user asks for one (a POST): a link followed, or a page
+    prefetched, changes nothing."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if request.method == "POST" and "start" in request.POST:
+        if device is None:
+            TOTPDevice.objects.create(user=request.user, name="Authenticator", confirmed=False)
+        return redirect("otp_setup")
     if device is None:
-        device = TOTPDevice.objects.create(user=request.user, name="Authenticator", confirmed=False)
+        return render(request, "registration/otp_setup.html", {"device": None})
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
@@ -53,7 +73,12 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/otp_setup.html",
-        {"form": form, "qr": _qr_svg(device.config_url), "secret": device.bin_key.hex()},
+        {
+            "device": device,
+            "form": form,
+            "qr": _qr_svg(device.config_url),
+            "secret": device.bin_key.hex(),
+        },
     )
 
 
@@ -68,6 +93,6 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         for device in devices:
             if device.verify_token(form.cleaned_data["code"]):
                 otp_login(request, device)
-                return redirect(request.GET.get("next") or "home")
+                return redirect(safe_next(request, "home"))
         form.add_error("code", "That code is not right, or was already used.")
     return render(request, "registration/otp_verify.html", {"form": form})

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from b12clinic.access import clinician_required, staff_required
 from b12clinic.audit import audit_read
 from b12clinic.models import Action as AuditAction
+from b12clinic.redirects import safe_next
 from plans.access import (
     get_dose_for_staff,
     get_patient_for_staff,
@@ -238,7 +239,7 @@ def reminder_retry(request: HttpRequest, reminder_id: str) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "The reminder will be sent again within a minute.")
-    return redirect(request.POST.get("next") or "monitoring:reminders_failed")
+    return redirect(safe_next(request, "monitoring:reminders_failed"))
 
 
 @csrf_exempt  # the signed token is the authority; mail clients post without a session

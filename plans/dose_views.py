@@ -13,13 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods
 
 from b12clinic.access import patient_required, staff_required, user_roles
 from b12clinic.audit import audit, request_ip
 from b12clinic.models import Action
+from b12clinic.redirects import safe_next
 from b12clinic.roles import CLINICIAN
 
 from . import dose_forms, recording, selectors
@@ -173,13 +174,8 @@ def today_csv(request: HttpRequest) -> HttpResponse:
 
 def _back(request: HttpRequest, dose: Dose) -> str:
     """Where to go after recording: the list the nurse came from, else today's."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
     clinic = dose.plan.patient.clinic
-    return _list_url(clinic, _clinic_today(clinic))
+    return safe_next(request, _list_url(clinic, _clinic_today(clinic)))
 
 
 def _next_dose_words(plan: Plan) -> str:

@@ -128,6 +128,10 @@ def test_a_clinic_can_require_a_second_factor(client, clinician, clinic, setting
     assert response.status_code == 302 and response["Location"] == reverse("otp_verify")
     # No device yet: set one up.
     assert client.get(reverse("otp_verify"))["Location"] == reverse("otp_setup")
+    # Opening the page makes no key; asking for one does.
+    assert "<svg" not in client.get(reverse("otp_setup")).content.decode()
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    assert client.post(reverse("otp_setup"), {"start": "1"})["Location"] == reverse("otp_setup")
     setup = client.get(reverse("otp_setup"))
     assert "<svg" in setup.content.decode()
     device = TOTPDevice.objects.get(user=clinician)

@@ -36,6 +36,7 @@ def test_a_clinic_that_requires_it_gets_a_second_factor(page: Page):
     demo_seed()
     Clinic.objects.update(require_second_factor=True)
     log_in(page, "nurse", DEMO_PASSWORD)
+    page.get_by_role("button", name="Show my setup code").click()
     expect(page.get_by_test_id("otp-qr")).to_be_visible()
     secret = bytes.fromhex(page.get_by_test_id("otp-secret").inner_text())
     page.get_by_label("6-digit code from your authenticator app").fill(f"{totp(secret):06d}")

@@ -201,16 +201,49 @@ def audit_read(
     object_type: str = "",
     changes: dict[str, Any] | None = None,
     patient_ref: tuple[Any, Any, str] | None = None,
-) -> AuditEvent:
-    """A look at or a download of a patient's data, by the signed-in user."""
-    return audit(
-        actor=request.user,
-        action=action,
-        obj=obj,
-        object_type=object_type,
-        summary=summary,
-        patient=patient,
-        changes=changes,
-        ip=request_ip(request),
-        patient_ref=patient_ref,
-    )
+) -> None:
+    """A look at or a download of a patient's data, by the signed-in user. Within a request
+    it is written by `DeliveredReadsMiddleware` once the page is ready to go: a page that
+    fails leaves no "opened" row for something the user never saw."""
+
+    def write() -> None:
+        audit(
+            actor=request.user,
+            action=action,
+            obj=obj,
+            object_type=object_type,
+            summary=summary,
+            patient=patient,
+            changes=changes,
+            ip=request_ip(request),
+            patient_ref=patient_ref,
+        )
+
+    pending = getattr(request, PENDING_READS, None)
+    if pending is None:
+        write()
+    else:
+        pending.append(write)
+
+
+PENDING_READS = "_b12_pending_reads"
+
+
+class DeliveredReadsMiddleware:
+    """Writes the reads a view recorded once its response is a success, in one transaction.
+    If they cannot be written, the page is not delivered either: no look at patient data
+    goes unrecorded."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        setattr(request, PENDING_READS, [])
+        response = self.get_response(request)
+        pending = getattr(request, PENDING_READS)
+        setattr(request, PENDING_READS, None)
+        if pending and response.status_code < 400:
+            with transaction.atomic():
+                for write in pending:
+                    write()
+        return response

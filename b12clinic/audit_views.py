@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -25,12 +26,29 @@ def _clinics(user: Any) -> QuerySet[Clinic]:
     return Clinic.objects.filter(staff=user)
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
+
+
+def in_audit_years(day: date) -> None:
+    """Dates outside any audit trail's life; the far ends would overflow in other zones."""
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValidationError(f"Choose a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+
+
 class AuditFilter(forms.Form):
     patient = forms.CharField(required=False, label="Patient (name or record number)")
     user = forms.CharField(required=False, label="User name")
     action = forms.ChoiceField(required=False, choices=[("", "Any"), *Action.choices])
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[in_audit_years],
+    )
+    until = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[in_audit_years],
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,7 +112,7 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
         summary=f"Audit trail exported as CSV ({request.GET.urlencode() or 'no filter'})",
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-{date.today()}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="audit-{timezone.localdate()}.csv"'
     writer = csv.writer(response)
     writer.writerow(
         [

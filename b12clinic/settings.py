@@ -70,12 +70,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "b12clinic.errors.RequestBodyMiddleware",
     "b12clinic.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "b12clinic.audit.DeliveredReadsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "b12clinic.security.SessionTimeoutMiddleware",
@@ -86,6 +88,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "b12clinic.urls"
+
+# The forms are short text: a body beyond this is refused unread (413), and nothing is
+# spooled to disk. A future file upload (HL7) gets its own, larger limit on its own view.
+MAX_REQUEST_BODY: int = env.int("MAX_REQUEST_BODY", default=512 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE: int = MAX_REQUEST_BODY
+FILE_UPLOAD_MAX_MEMORY_SIZE: int = MAX_REQUEST_BODY
 WSGI_APPLICATION = "b12clinic.wsgi.application"
 
 TEMPLATES = [

@@ -7,6 +7,9 @@ from . import audit_views, otp_views, views
 admin.site.site_header = "B12 Clinic administration"
 admin.site.site_title = "B12 Clinic"
 
+handler400 = "b12clinic.errors.bad_request"
+handler500 = "b12clinic.errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -40,7 +41,7 @@ def get_alert_for_staff(user: AbstractBaseUser, alert_id: object) -> Alert:
         return Alert.objects.select_related("patient__clinic").get(
             pk=alert_id, patient__clinic__in=staff_clinics(user)
         )
-    except (Alert.DoesNotExist, ValueError) as exc:
+    except (Alert.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such alert.") from exc
 
 
@@ -49,7 +50,7 @@ def get_result_for_staff(user: AbstractBaseUser, result_id: object) -> LabResult
         return LabResult.objects.select_related("patient__clinic", "test").get(
             pk=result_id, patient__clinic__in=staff_clinics(user)
         )
-    except (LabResult.DoesNotExist, ValueError) as exc:
+    except (LabResult.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such result.") from exc
 
 
@@ -58,7 +59,7 @@ def get_recheck_for_staff(user: AbstractBaseUser, recheck_id: object) -> Recheck
         return Recheck.objects.select_related("patient__clinic", "plan").get(
             pk=recheck_id, patient__clinic__in=staff_clinics(user)
         )
-    except (Recheck.DoesNotExist, ValueError) as exc:
+    except (Recheck.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such recheck.") from exc
 
 
@@ -259,7 +260,7 @@ def patient_assessment(
 def get_reminder_for_staff(user: AbstractBaseUser, reminder_id: object) -> Reminder:
     try:
         return Reminder.objects.get(pk=reminder_id, clinic__in=staff_clinics(user))
-    except (Reminder.DoesNotExist, ValueError) as exc:
+    except (Reminder.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such reminder.") from exc
 
 

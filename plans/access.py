@@ -1,6 +1,7 @@
 """One helper per object type: the object if this user may see it, else 404."""
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -21,7 +22,7 @@ def get_patient_for_staff(user: AbstractBaseUser, patient_id: object) -> Patient
         return Patient.objects.select_related("clinic").get(
             pk=patient_id, clinic__in=staff_clinics(user)
         )
-    except (Patient.DoesNotExist, ValueError) as exc:
+    except (Patient.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such patient.") from exc
 
 
@@ -30,7 +31,7 @@ def get_plan_for_staff(user: AbstractBaseUser, plan_id: object) -> Plan:
         return Plan.objects.select_related(
             "patient__clinic", "current__product", "current__prescriber"
         ).get(pk=plan_id, patient__clinic__in=staff_clinics(user))
-    except (Plan.DoesNotExist, ValueError) as exc:
+    except (Plan.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such plan.") from exc
 
 
@@ -41,7 +42,7 @@ def get_plan_for_patient(user: AbstractBaseUser, plan_id: object) -> Plan:
         return Plan.objects.select_related(
             "patient__clinic", "current__product", "current__prescriber"
         ).get(pk=plan_id, patient__user=user)
-    except (Plan.DoesNotExist, ValueError) as exc:
+    except (Plan.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such plan.") from exc
 
 
@@ -50,7 +51,7 @@ def get_dose_for_staff(user: AbstractBaseUser, dose_id: object) -> Dose:
         return Dose.objects.select_related(
             "phase", "plan__current__product", "plan__patient__clinic"
         ).get(pk=dose_id, plan__patient__clinic__in=staff_clinics(user))
-    except (Dose.DoesNotExist, ValueError) as exc:
+    except (Dose.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such dose in your clinics.") from exc
 
 
@@ -64,7 +65,7 @@ def get_dose_for_patient(user: AbstractBaseUser, dose_id: object) -> Dose:
             plan__patient__user=user,
             plan__current__self_administered=True,
         )
-    except (Dose.DoesNotExist, ValueError) as exc:
+    except (Dose.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such dose.") from exc
 
 
@@ -75,5 +76,5 @@ def get_administration_for_staff(
         return Administration.objects.select_related(
             "dose__phase", "dose__plan__current__product", "dose__plan__patient__clinic"
         ).get(pk=administration_id, dose__plan__patient__clinic__in=staff_clinics(user))
-    except (Administration.DoesNotExist, ValueError) as exc:
+    except (Administration.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such record in your clinics.") from exc

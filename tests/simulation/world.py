@@ -682,8 +682,11 @@ def _analyze() -> None:
     """What autovacuum does for production: the whole run is one transaction, so PostgreSQL
     would otherwise plan every query for the empty tables it started with."""
     if connection.vendor == "postgresql":
+        # The app's own tables only: a bare ANALYZE also locks the shared catalogs until this
+        # long transaction ends, and another run on the same server would wait for it.
+        tables = connection.introspection.table_names()
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
 def run(

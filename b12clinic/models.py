@@ -29,6 +29,7 @@ class Action(models.TextChoices):
     ACKNOWLEDGE = "acknowledge", "Acknowledged"
     VIEW = "view", "Viewed"
     DOWNLOAD = "download", "Downloaded"
+    DELETE = "delete", "Deleted"
 
 
 class AuditEvent(models.Model):

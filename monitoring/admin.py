@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from b12clinic.admin import AuditedAdmin
 from plans.models import Clinic
 
 from .models import LabTest, ReferenceRange
@@ -34,7 +35,7 @@ def _own_ranges(request: HttpRequest, ranges: QuerySet[ReferenceRange]) -> Query
 
 
 @admin.register(LabTest)
-class LabTestAdmin(admin.ModelAdmin):
+class LabTestAdmin(AuditedAdmin):
     list_display = ["name", "loinc", "unit", "plausible_low", "plausible_high"]
     readonly_fields = ["code", "loinc", "unit", "units", "qualitative"]
     fields = [
@@ -67,9 +68,10 @@ class LabTestAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReferenceRange)
-class ReferenceRangeAdmin(admin.ModelAdmin):
+class ReferenceRangeAdmin(AuditedAdmin):
     list_display = ["test", "clinic", "sex", "low", "high"]
-    list_filter = ["test", "clinic"]
+    # Only the clinics whose ranges the admin can see, never every clinic's name.
+    list_filter = ["test", ("clinic", admin.RelatedOnlyFieldListFilter)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReferenceRange]:
         return _own_ranges(request, super().get_queryset(request))

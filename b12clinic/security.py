@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 
 from .access import user_roles
 from .roles import STAFF_ROLES
@@ -41,6 +42,25 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
+
+
+# Pages a patient reaches without signing in that still show their data.
+PATIENT_LINKS = ("/s/", "/reminders/stop/")
+
+
+class NoStoreMiddleware:
+    """Nothing shown to a signed-in user, or through a patient's link, is kept by the browser's
+    back-forward cache, a shared computer's disk cache or a proxy."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or request.path.startswith(PATIENT_LINKS):
+            add_never_cache_headers(response)
         return response
 
 

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from .clientip import client_ip
 from .models import Action, AuditEvent
 
 GENESIS = "0" * 64
@@ -162,7 +163,7 @@ def _insert(event: AuditEvent) -> None:
 
 
 def request_ip(request: Any) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_ip(request)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,11 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "b12clinic.urls"
 
+# Behind the TLS proxy of docker-compose.yml: trust its X-Forwarded-Proto, and read client
+# addresses from X-Forwarded-For as written by this many trusted proxies (b12clinic.clientip).
+BEHIND_TLS_PROXY: bool = env.bool("BEHIND_TLS_PROXY", default=False)
+TRUSTED_PROXY_HOPS: int = env.int("TRUSTED_PROXY_HOPS", default=1)
+
 # The forms are short text: a body beyond this is refused unread (413), and nothing is
 # spooled to disk. A future file upload (HL7) gets its own, larger limit on its own view.
 MAX_REQUEST_BODY: int = env.int("MAX_REQUEST_BODY", default=512 * 1024)
@@ -181,6 +186,9 @@ AXES_FAILURE_LIMIT: int = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A failure during a lockout does not restart it: a lockout ends on time, whoever keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "b12clinic.clientip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
@@ -211,7 +219,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if env.bool("BEHIND_TLS_PROXY", default=False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # No inline script or style anywhere: every page's scripts and styles are files in static/.
 CSP: dict[str, str] = {

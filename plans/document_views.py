@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from b12clinic.access import clinician_required, patient_required, role_required, user_roles
 from b12clinic.audit import audit_read
+from b12clinic.clientip import client_ip
 from b12clinic.models import Action
 from b12clinic.roles import CLINICIAN, NURSE, PATIENT
 
@@ -186,15 +187,11 @@ def share_link_revoke(request: HttpRequest, link_id: str) -> HttpResponse:
     return redirect("plans:plan_detail", link.plan_id)
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _open(request: HttpRequest, token: str, what: str) -> Plan | HttpResponse:
     opened = sharing.share_link_open(
         token=token,
         what=what,
-        ip=_client_ip(request),
+        ip=client_ip(request) or "",
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         now=timezone.now(),
     )

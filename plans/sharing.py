@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -17,7 +16,7 @@ from b12clinic.audit import audit
 from b12clinic.models import Action
 from b12clinic.roles import CLINICIAN
 
-from .models import Clinic, Plan, PlanStatus, ShareLink, ShareLinkUse, hash_secret
+from .models import BadShareToken, Clinic, Plan, PlanStatus, ShareLink, ShareLinkUse, hash_secret
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365
@@ -90,14 +89,13 @@ class Opened:
     problem: str  # "", "throttled", "unknown", "tampered", "expired", "revoked", "ended"
 
 
-def _throttle_key(ip: str) -> str:
-    return f"share-bad-tokens:{ip}"
-
-
 def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: datetime) -> Opened:
     """The link a token names, if it may be used now. Every use of a known link is recorded,
     refused ones too; an address that keeps sending bad tokens is refused for a while."""
-    if (cache.get(_throttle_key(ip)) or 0) >= BAD_TOKENS_ALLOWED:
+    recent = BadShareToken.objects.filter(
+        ip=ip or None, at__gt=now - timedelta(seconds=BAD_TOKEN_WINDOW_SECONDS)
+    )
+    if recent[:BAD_TOKENS_ALLOWED].count() >= BAD_TOKENS_ALLOWED:
         return Opened(None, None, "throttled")
     link_id, _, secret = token.partition(".")
     link = None
@@ -106,13 +104,13 @@ def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: dat
             pk=uuid.UUID(hex=link_id)
         )
     except (ValueError, ShareLink.DoesNotExist):
-        _count_bad(ip)
+        BadShareToken.objects.create(ip=ip or None, at=now)
         return Opened(None, None, "unknown")
     clinic = link.plan.patient.clinic
     problem = ""
     if not secret or not hmac.compare_digest(hash_secret(secret), link.secret_hash):
         problem = "tampered"
-        _count_bad(ip)
+        BadShareToken.objects.create(ip=ip or None, at=now)
     elif link.revoked_at is not None:
         problem = "revoked"
     elif now >= link.expires_at:
@@ -138,12 +136,3 @@ def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: dat
                 at=now,
             )
     return Opened(None if problem else link, clinic, problem)
-
-
-def _count_bad(ip: str) -> None:
-    key = _throttle_key(ip)
-    if not cache.add(key, 1, BAD_TOKEN_WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, BAD_TOKEN_WINDOW_SECONDS)

@@ -26,12 +26,13 @@ from .core import (
     validate_time_zone,
     weekdays_from_digits,
 )
-from .sharing import ShareLink, ShareLinkUse, hash_secret
+from .sharing import BadShareToken, ShareLink, ShareLinkUse, hash_secret
 
 __all__ = [
     "PHONE",
     "WEEKDAY_DIGITS",
     "Administration",
+    "BadShareToken",
     "Cause",
     "Clinic",
     "Dose",

@@ -79,3 +79,18 @@ class ShareLinkUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.what} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class BadShareToken(models.Model):
+    """A token that named no link, or the wrong secret for one: counted per address so one
+    that keeps guessing is refused for a while. In the database, so the throttle holds when
+    the cache is down."""
+
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ip", "at"], name="bad_share_token_ip_at")]
+
+    def __str__(self) -> str:
+        return f"bad token from {self.ip} at {self.at:%Y-%m-%d %H:%M}"

@@ -275,7 +275,7 @@ def test_share_links(started_plan, clinician, nurse, client, clinic_details):
     assert ShareLinkUse.objects.filter(what="refused:expired").exists()
 
 
-def test_bad_tokens_are_throttled(client):
+def test_bad_tokens_are_throttled(client, db):
     for _ in range(10):
         assert client.get("/s/not-a-token/").status_code == 404
     assert client.get("/s/not-a-token/").status_code == 429

@@ -159,6 +159,9 @@ CACHES: dict[str, dict[str, Any]] = {
     )
 }
 
+# After one failed call, a process leaves the cache alone this long (b12clinic/cache.py).
+CACHE_BREAKER_SECONDS: float = env.float("CACHE_BREAKER_SECONDS", default=5.0)
+
 # Sessions are read from the cache and written through to the database: a request saves a
 # query, and a cache that is down or cleared falls back to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

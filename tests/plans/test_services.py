@@ -378,34 +378,3 @@ def test_ending_loading_with_maintenance_soon_after_keeps_the_prescribed_cadence
         next_open_day(add_months(first, 2 * k), plan.patient.clinic.closed_weekdays)
         for k in range(len(maintenance))
     ], "then every 2 months from it, never 49 days apart"
-
-
-def test_a_dose_late_and_loading_ended_the_same_day_keep_the_date_a_patient_already_has(
-    patient, clinician, nurse
-):
-    """Found by the simulated clinic (seed 2): a late loading dose moved the rest of loading
-    by a day, the review that afternoon started maintenance on a date that had held a loading
-    dose that morning, and that date came back as a new dose: the patient's calendar showed
-    the event cancelled and added again."""
-    from tests.plans.recording_helpers import give, give_next, open_doses
-
-    plan = plan_create(
-        patient=patient,
-        prescriber=clinician,
-        prescription=prescription("uk_neurological"),
-        today=TODAY,
-    )
-    for _ in range(3):
-        give_next(plan, nurse)
-    this_morning = {dose.due_date: dose.pk for dose in open_doses(plan)}
-    late = open_doses(plan)[0]
-    review = late.due_date + timedelta(days=1)
-    give(late, nurse, on=review)
-    start = min(
-        day for day in this_morning if day >= review + timedelta(days=56) and day.weekday() < 5
-    )
-    plan_end_loading(plan=plan, by=clinician, maintenance_start=start, today=review)
-
-    kept = plan.doses.get(status=DoseStatus.DUE, due_date=start)
-    assert kept.phase.kind == "maintenance"
-    assert kept.pk == this_morning[start]

@@ -411,14 +411,16 @@ class Checker:
             self.open_by_date[plan_id] = now_open
             self.clinic_of[plan_id] = index
         # A dose recorded since (given early, say) can be followed by another on its date;
-        # one cancelled while another took its date was replaced.
-        replaced = set(
+        # one cancelled while still on its date, with another now there, was replaced. One
+        # that moved off the date first (a late dose re-plans the rest) and was cancelled
+        # later the same day (loading ended) changed its date: the calendar moved it.
+        cancelled_on = dict(
             Dose.objects.filter(
                 pk__in=[dose_id for _, _, dose_id in moved_on], status=DoseStatus.CANCELLED
-            ).values_list("pk", flat=True)
+            ).values_list("pk", "due_date")
         )
         for plan_id, due, dose_id in moved_on:
-            if dose_id in replaced:
+            if cancelled_on.get(dose_id) == due:
                 plan = Plan.objects.select_related("patient").get(pk=plan_id)
                 raise self._fail(
                     sim,

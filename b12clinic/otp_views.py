@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -12,11 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from . import signin_guard
 from .redirects import followable_next, safe_next
 
 
@@ -46,6 +50,23 @@ class SignInView(LoginView):
 
     def get_redirect_url(self) -> str:
         return followable_next(self.request)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = request.POST.get("username", "")[:150]
+        wait = signin_guard.wait_before_trying(request, username, timezone.now())
+        if wait is not None:
+            return render(
+                request,
+                "registration/signin_wait.html",
+                {"wait": timedelta(seconds=wait.seconds), "why": wait.why},
+                status=429,
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        signin_guard.remember_device(self.request, response, form.get_user().get_username())
+        return response
 
 
 @login_required

@@ -97,3 +97,73 @@ def test_the_share_link_throttle_holds_when_the_cache_is_down(world, settings):
     for n in range(12):
         client.get(f"/s/guess-{n}/")
     assert client.get(f"/s/{world.ids['token']}/").status_code == 429
+
+
+def test_guesses_from_many_addresses_are_slowed_per_account(clinician, settings, behind_proxy):
+    """Before: from 5 addresses an attacker had 25 guesses at one account in seconds."""
+    checked = refused = 0
+    with time_machine.travel(START, tick=False):
+        for n in range(5):
+            attacker = Client()
+            for _ in range(settings.AXES_FAILURE_LIMIT):
+                answer = sign_in(
+                    attacker, clinician.username, "guess", **via_proxy(f"203.0.113.{n}")
+                )
+                checked += answer.status_code == 200
+                refused += answer.status_code == 429
+    assert checked == settings.SIGNIN_ACCOUNT_FREE_FAILURES
+    assert refused == 5 * settings.AXES_FAILURE_LIMIT - checked
+
+
+def test_the_account_delay_grows_and_never_locks_the_user_out_for_good(
+    clinician, settings, behind_proxy
+):
+    with time_machine.travel(START, tick=False) as clock:
+        for n in range(settings.SIGNIN_ACCOUNT_FREE_FAILURES):
+            sign_in(Client(), clinician.username, "guess", **via_proxy(f"203.0.113.{n}"))
+        waits = []
+        for n in range(12):
+            # The attacker tries again the moment each delay ends, from a new address.
+            answer = sign_in(Client(), clinician.username, "x", **via_proxy(f"198.18.0.{n}"))
+            seconds = 0
+            while answer.status_code == 429:
+                seconds += 1
+                clock.shift(timedelta(seconds=1))
+                answer = sign_in(Client(), clinician.username, "x", **via_proxy(f"198.18.0.{n}"))
+            waits.append(seconds)
+        assert waits[:4] == [1, 2, 4, 8]
+        assert max(waits) == settings.SIGNIN_ACCOUNT_MAX_DELAY  # capped: slowed, not locked
+        # The real user, on a new device, signs in once the current delay has passed.
+        clock.shift(timedelta(seconds=settings.SIGNIN_ACCOUNT_MAX_DELAY + 1))
+        user = sign_in(Client(), clinician.username, PASSWORD, **via_proxy("192.0.2.50"))
+        assert user.status_code == 302
+
+
+def test_a_device_the_user_signed_in_from_before_is_not_slowed(clinician, settings, behind_proxy):
+    own_device = Client()
+    with time_machine.travel(START, tick=False):
+        assert (
+            sign_in(own_device, clinician.username, PASSWORD, **via_proxy("192.0.2.50")).status_code
+            == 302
+        )
+        own_device.post(reverse("logout"))
+        for n in range(settings.SIGNIN_ACCOUNT_FREE_FAILURES + 5):
+            sign_in(Client(), clinician.username, "guess", **via_proxy(f"203.0.113.{n}"))
+        stranger = sign_in(Client(), clinician.username, PASSWORD, **via_proxy("192.0.2.51"))
+        assert stranger.status_code == 429
+        assert "Try again in" in stranger.content.decode()
+        answer = sign_in(own_device, clinician.username, PASSWORD, **via_proxy("192.0.2.50"))
+        assert answer.status_code == 302
+
+
+def test_an_address_guessing_many_accounts_waits_and_others_do_not(db, settings, behind_proxy):
+    from tests.conftest import make_user
+
+    settings.SIGNIN_ADDRESS_LIMIT = 6
+    user = make_user("victim")
+    with time_machine.travel(START, tick=False):
+        for n in range(settings.SIGNIN_ADDRESS_LIMIT):
+            sign_in(Client(), f"someone{n}", "guess", **via_proxy("203.0.113.9"))
+        assert sign_in(Client(), "victim", PASSWORD, **via_proxy("203.0.113.9")).status_code == 429
+        assert sign_in(Client(), "victim", PASSWORD, **via_proxy("198.51.100.7")).status_code == 302
+    assert user.pk

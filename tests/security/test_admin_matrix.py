@@ -5,7 +5,7 @@ by GET and by POST. None opens, and none changes anything; A's own still work.""
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
 from b12clinic.models import AuditEvent
@@ -280,3 +280,25 @@ def test_admin_changes_of_staff_and_ranges_are_in_the_audit_chain(
     changed = AuditEvent.objects.get(object_type="monitoring.referencerange")
     assert Decimal(changed.changes["low"]) == Decimal(110)
     assert verify_chain()[1] is None
+
+
+@pytest.mark.parametrize(
+    "name", ["admin:auth_group_change", "admin:auth_group_delete", "admin:auth_group_add"]
+)
+def test_roles_cannot_be_changed_or_added_by_a_clinic_admin(client, clinic_admin, name):
+    group = Group.objects.get(name=NURSE)
+    before = set(group.permissions.values_list("pk", flat=True))
+    client.force_login(clinic_admin)
+    url = reverse(name) if name.endswith("_add") else reverse(name, args=[group.pk])
+    everything = list(Permission.objects.values_list("pk", flat=True))
+    response = client.post(url, {"name": "nurse", "permissions": everything, "post": "yes"})
+    assert response.status_code == 403
+    assert set(group.permissions.values_list("pk", flat=True)) == before
+    assert Group.objects.filter(name=NURSE).exists()
+
+
+@pytest.mark.parametrize("name", ["admin:plans_clinic_add", "admin:plans_clinic_delete"])
+def test_clinics_are_made_and_removed_only_by_a_superuser(client, clinic, clinic_admin, name):
+    client.force_login(clinic_admin)
+    url = reverse(name) if name.endswith("_add") else reverse(name, args=[clinic.pk])
+    assert client.post(url, {"name": "New clinic", "post": "yes"}).status_code == 403

@@ -52,7 +52,7 @@ class SignInView(LoginView):
         return followable_next(self.request)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = request.POST.get("username", "")[:150]
+        username = signin_guard.username_of(request)
         wait = signin_guard.wait_before_trying(request, username, timezone.now())
         if wait is not None:
             return render(

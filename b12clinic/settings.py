@@ -194,6 +194,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "b12clinic.clientip.client_ip"
 # Every failure is logged, for the per-account and per-address limits in signin_guard.py.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_USERNAME_CALLABLE = "b12clinic.signin_guard.username_of"
 SIGNIN_ACCOUNT_FREE_FAILURES: int = env.int("SIGNIN_ACCOUNT_FREE_FAILURES", default=10)
 SIGNIN_ACCOUNT_MAX_DELAY: int = env.int("SIGNIN_ACCOUNT_MAX_DELAY", default=300)
 SIGNIN_ADDRESS_LIMIT: int = env.int("SIGNIN_ADDRESS_LIMIT", default=30)

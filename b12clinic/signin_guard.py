@@ -66,6 +66,18 @@ def wait_before_trying(request: HttpRequest, username: str, now: datetime) -> Wa
     return None
 
 
+def username_of(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The user name axes records, at most as long as any account's can be: Django's sign-in
+    form does not enforce its own limit before authenticating. Also what the limits here key
+    on."""
+    name = (credentials or {}).get("username") or request.POST.get("username", "")
+    # No account has a NUL in its name, and PostgreSQL cannot store one.
+    return str(name).replace("\x00", "")[:USERNAME_MAX]
+
+
+USERNAME_MAX = 150
+
+
 def is_known_device(request: HttpRequest, username: str) -> bool:
     token = request.COOKIES.get(DEVICE_COOKIE, "")
     if not token or not username:

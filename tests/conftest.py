@@ -51,9 +51,13 @@ def today() -> date:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    """Cached PDFs and bad-token counts must not leak from one test (or run) into the next."""
+    """Cached PDFs, counters and a tripped cache breaker must not leak from one test (or run)
+    into the next."""
     from django.core.cache import cache
 
+    from b12clinic.cache import ForgivingRedisCache
+
+    ForgivingRedisCache._closed_until = 0.0
     cache.clear()
 
 

@@ -69,6 +69,25 @@ def test_repeated_wrong_passwords_pause_signing_in(page: Page):
     expect(page.get_by_test_id("locked-out")).to_be_visible()
 
 
+def test_a_new_device_waits_after_many_failures_and_a_known_one_does_not(page: Page, settings):
+    settings.SIGNIN_ACCOUNT_FREE_FAILURES = 2
+    demo_seed()
+    log_in(page, "nurse", DEMO_PASSWORD)  # this browser becomes a known device for "nurse"
+    expect(page.get_by_test_id("day-heading")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    device = [c for c in page.context.cookies() if c["name"] == "b12_device"]
+    assert device
+    page.context.clear_cookies()  # ... and now it is a new one
+    for _ in range(3):
+        log_in(page, "nurse", "not the password")
+    expect(page.get_by_test_id("signin-wait")).to_contain_text("Try again in")
+    expect(page.get_by_test_id("signin-wait")).not_to_contain_text("PT")
+
+    page.context.add_cookies(device)  # back on the nurse's own tablet
+    log_in(page, "nurse", DEMO_PASSWORD)
+    expect(page.get_by_test_id("day-heading")).to_be_visible()
+
+
 def test_pages_keep_their_content_security_policy(page: Page):
     demo_seed()
     violations: list[str] = []

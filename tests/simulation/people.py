@@ -159,6 +159,10 @@ def hb(person: Person, day: int, rng: random.Random) -> Decimal:
     true = person.base_hb + rising
     if person.response == "responder":
         true = min(true, person.settles_at_hb)
+    elif person.response == "non_responder":
+        # A slow drift up that never reaches the range: without a ceiling, two years of it
+        # gave Hb 254 g/L, which the lab form rightly refuses as implausible.
+        true = min(true, HB_RANGE[person.sex][0] - 3)
     return (true + rng.randint(-2, 2)).quantize(Decimal(1))
 
 

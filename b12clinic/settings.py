@@ -327,6 +327,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "monitoring.tasks.sync_reminders",
         "schedule": crontab(hour=2, minute=45),
     },
+    "forget-bad-share-tokens": {
+        "task": "plans.tasks.forget_bad_share_tokens",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 # --- Reminders (monitoring/reminders.py) ----------------------------------------------------

@@ -136,3 +136,10 @@ def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: dat
                 at=now,
             )
     return Opened(None if problem else link, clinic, problem)
+
+
+def bad_tokens_forget(*, now: datetime) -> int:
+    """Drop bad-token counts older than a day: they only ever matter for the last window,
+    and a guessing run would otherwise leave its rows for good."""
+    deleted, _ = BadShareToken.objects.filter(at__lt=now - timedelta(days=1)).delete()
+    return deleted

@@ -167,3 +167,14 @@ def test_an_address_guessing_many_accounts_waits_and_others_do_not(db, settings,
         assert sign_in(Client(), "victim", PASSWORD, **via_proxy("203.0.113.9")).status_code == 429
         assert sign_in(Client(), "victim", PASSWORD, **via_proxy("198.51.100.7")).status_code == 302
     assert user.pk
+
+
+def test_old_bad_token_counts_are_forgotten_nightly(db):
+    from plans.models import BadShareToken
+    from plans.tasks import forget_bad_share_tokens
+
+    BadShareToken.objects.create(ip="203.0.113.9", at=START - timedelta(days=2))
+    BadShareToken.objects.create(ip="203.0.113.9", at=START - timedelta(hours=1))
+    with time_machine.travel(START, tick=False):
+        assert forget_bad_share_tokens() == 1
+    assert list(BadShareToken.objects.values_list("at", flat=True)) == [START - timedelta(hours=1)]

@@ -41,8 +41,9 @@ document.addEventListener("click", function (event) {
   if (product) {
     product.addEventListener("change", later);
   }
-  // Typed (or restored by the browser) before this script ran: echo it now.
-  if (dose.value && !echo.textContent.trim()) {
+  // Typed (or restored by the browser) before this script ran: echo it now. A value the
+  // page was rendered with has its answer already (an unclear one is asked on the field).
+  if (dose.value !== (echo.dataset.renderedDose || "")) {
     ask();
   }
 })();

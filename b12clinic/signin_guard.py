@@ -31,6 +31,7 @@ from .clientip import client_ip
 DEVICE_COOKIE = "b12_device"
 DEVICE_SALT = "b12clinic.signin.device"
 DEVICE_DAYS = 180
+USERNAME_MAX = 150  # Django's own limit on a user name
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,6 @@ def username_of(request: HttpRequest, credentials: dict[str, Any] | None = None)
     name = (credentials or {}).get("username") or request.POST.get("username", "")
     # No account has a NUL in its name, and PostgreSQL cannot store one.
     return str(name).replace("\x00", "")[:USERNAME_MAX]
-
-
-USERNAME_MAX = 150
 
 
 def is_known_device(request: HttpRequest, username: str) -> bool:

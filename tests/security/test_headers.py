@@ -1,5 +1,6 @@
 """What the responses tell browsers, proxies and strangers."""
 
+import os
 import re
 import socket
 import subprocess
@@ -71,7 +72,7 @@ def test_gunicorn_names_no_server_software(tmp_path):
         [sys.executable, "-m", "gunicorn", "b12clinic.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
         cwd=ROOT,
         env={
-            **__import__("os").environ,
+            **os.environ,
             "DJANGO_SETTINGS_MODULE": "b12clinic.settings_test",
         },
         stdout=subprocess.DEVNULL,

@@ -39,6 +39,8 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # The suite runs on a pinned clock: TODAY=YYYY-MM-DD moves it (default in tests/clock.py).
 test: $(STAMP) $(NODE_STAMP) lint

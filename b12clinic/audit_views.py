@@ -15,15 +15,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from plans.models import Clinic
+from b12clinic.core.models import Clinic
 
-from .access import clinic_admin_required
-from .audit import audit_read
-from .models import Action, AuditEvent
+from .core.access import AuthenticatedRequest, administered_clinics, clinic_admin_required
+from .core.audit import audit_read
+from .core.models import Action, AuditEvent
 
 
 def _clinics(user: Any) -> QuerySet[Clinic]:
-    return Clinic.objects.filter(staff=user)
+    return administered_clinics(user)
 
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
@@ -57,7 +57,7 @@ class AuditFilter(forms.Form):
             field.widget.attrs["class"] = f"{css} form-control-sm"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", "The end date is before the start date.")
         return data
@@ -90,7 +90,7 @@ def _events(request: HttpRequest) -> tuple[AuditFilter, QuerySet[AuditEvent]]:
 
 
 @clinic_admin_required
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     form, events = _events(request)
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -103,7 +103,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @clinic_admin_required
-def audit_csv(request: HttpRequest) -> HttpResponse:
+def audit_csv(request: AuthenticatedRequest) -> HttpResponse:
     _, events = _events(request)
     audit_read(
         request,

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .access import user_roles
-from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
+from .core.access import user_roles
+from .core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ NAV_ITEMS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Patients", "plans:patient_list", frozenset({CLINICIAN, NURSE})),
     ("Today", "plans:today", frozenset({CLINICIAN, NURSE})),
     ("Failed reminders", "monitoring:reminders_failed", frozenset({CLINICIAN, NURSE})),
-    ("My schedule", "plans:me", frozenset({PATIENT})),
+    ("My schedule", "monitoring:me", frozenset({PATIENT})),
     ("Audit trail", "audit_list", frozenset({CLINIC_ADMIN})),
     ("Administration", "admin:index", frozenset({CLINIC_ADMIN})),
 )

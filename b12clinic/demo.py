@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from b12clinic.core.models import Clinic, Patient, Product
 from monitoring.models import SymptomCheckIn
 from monitoring.services import (
     Entry,
@@ -18,13 +19,13 @@ from monitoring.services import (
 )
 from plans import dosing
 from plans.materialise import doses_extend
-from plans.models import Clinic, DoseStatus, Patient, Plan, Product
+from plans.models import DoseStatus, Plan
 from plans.recording import dose_record_given
 from plans.regimens import REGIMENS
 from plans.selectors import dose_row
 from plans.services import Prescription, patient_create, plan_create
 
-from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
+from .core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 
 DEMO_PASSWORD = "b12demo"
 DEMO_CLINIC_NAME = "Riverside Health Centre (demo)"
@@ -144,6 +145,11 @@ DEMO_PATIENTS: tuple[DemoPatient, ...] = (
 )
 
 
+def _review_date(review: date | None, today: date) -> date | None:
+    """A demo plan's review is never in the past."""
+    return max(review, today) if review else None
+
+
 def _seed_patient(demo: DemoPatient, clinic: Clinic, clinician: User, today: date) -> None:
     if Patient.objects.filter(clinic=clinic, record_number=demo.record_number).exists():
         return
@@ -175,7 +181,7 @@ def _seed_patient(demo: DemoPatient, clinic: Clinic, clinician: User, today: dat
         cause=demo.cause,
         neurological=regimen.neurological,
         start_date=start,
-        review_date=regimen.review_date(start) and max(regimen.review_date(start), today),
+        review_date=_review_date(regimen.review_date(start), today),
         phases=regimen.phases,
     )
     # Prescribed on its start date, as it really was.

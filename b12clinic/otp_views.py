@@ -21,7 +21,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import signin_guard
-from .redirects import followable_next, safe_next
+from .core.redirects import followable_next, safe_next
 
 
 class CodeForm(forms.Form):
@@ -48,8 +48,8 @@ class SignInView(LoginView):
 
     redirect_authenticated_user = True
 
-    def get_redirect_url(self) -> str:
-        return followable_next(self.request)
+    def get_redirect_url(self, request: HttpRequest | None = None) -> str:
+        return followable_next(request or self.request)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = signin_guard.username_of(request)

@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 
-from .access import user_roles
-from .roles import STAFF_ROLES
+from .core.access import user_roles
+from .core.roles import STAFF_ROLES
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -115,7 +115,7 @@ class SecondFactorMiddleware:
             user.is_authenticated
             and not request.path.startswith(SECOND_FACTOR_FREE)
             and user_roles(user) & STAFF_ROLES
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not getattr(user, "is_verified", lambda: False)()
             and _second_factor_required(user)
         ):
             return redirect("otp_verify")
@@ -127,11 +127,10 @@ def _second_factor_required(user: object) -> bool:
     staff pages do not pay a query each; a changed setting applies within that minute."""
     from django.core.cache import cache
 
-    from plans.models import Clinic
-
     key = f"second-factor-required:{user.pk}"  # type: ignore[attr-defined]
     required = cache.get(key)
     if required is None:
-        required = Clinic.objects.filter(staff=user, require_second_factor=True).exists()
+        # Any clinic the user belongs to, in any role, can ask for the second factor.
+        required = user.clinics.filter(require_second_factor=True).exists()  # type: ignore[attr-defined]
         cache.set(key, required, 60)
     return bool(required)

@@ -63,9 +63,10 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "b12clinic",
+    "b12clinic.core",
     "plans",
     "monitoring",
+    "b12clinic",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "b12clinic.audit.DeliveredReadsMiddleware",
+    "b12clinic.core.audit.DeliveredReadsMiddleware",
     "b12clinic.security.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -91,7 +92,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "b12clinic.urls"
 
 # Behind the TLS proxy of docker-compose.yml: trust its X-Forwarded-Proto, and read client
-# addresses from X-Forwarded-For as written by this many trusted proxies (b12clinic.clientip).
+# addresses from X-Forwarded-For as written by this many trusted proxies (b12clinic.core.clientip).
 BEHIND_TLS_PROXY: bool = env.bool("BEHIND_TLS_PROXY", default=False)
 TRUSTED_PROXY_HOPS: int = env.int("TRUSTED_PROXY_HOPS", default=1)
 
@@ -191,7 +192,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # A failure during a lockout does not restart it: a lockout ends on time, whoever keeps trying.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "b12clinic.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "b12clinic.core.clientip.client_ip"
 # Every failure is logged, for the per-account and per-address limits in signin_guard.py.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_USERNAME_CALLABLE = "b12clinic.signin_guard.username_of"
@@ -342,9 +343,10 @@ REMINDER_MAX_ATTEMPTS: int = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 REMINDER_BACKOFF_SECONDS: int = env.int("REMINDER_BACKOFF_SECONDS", default=60)
 REMINDER_SENDING_TIMEOUT_SECONDS: int = env.int("REMINDER_SENDING_TIMEOUT_SECONDS", default=300)
 REMINDER_WINDOW_DAYS: int = env.int("REMINDER_WINDOW_DAYS", default=60)
-# SMS: "monitoring.sms.ConsoleBackend" (development) or "monitoring.sms.HttpGatewayBackend"
+# SMS: "monitoring.reminders.sms.ConsoleBackend" (development) or
+# "monitoring.reminders.sms.HttpGatewayBackend"
 # (a Twilio-style REST API at SMS_GATEWAY_URL, with SMS_ACCOUNT / SMS_TOKEN / SMS_FROM).
-SMS_BACKEND: str = env("SMS_BACKEND", default="monitoring.sms.ConsoleBackend")
+SMS_BACKEND: str = env("SMS_BACKEND", default="monitoring.reminders.sms.ConsoleBackend")
 SMS_GATEWAY_URL: str = env("SMS_GATEWAY_URL", default="https://api.twilio.com/2010-04-01")
 SMS_ACCOUNT: str = env("SMS_ACCOUNT", default="")
 SMS_TOKEN: str = env("SMS_TOKEN", default="")

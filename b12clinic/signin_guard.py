@@ -26,7 +26,7 @@ from django.core import signing
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 
-from .clientip import client_ip
+from .core.clientip import client_ip
 
 DEVICE_COOKIE = "b12_device"
 DEVICE_SALT = "b12clinic.signin.device"

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_GET
 
 from monitoring.selectors import open_alerts, overdue_rechecks
 
-from .access import clinician_required, primary_role
+from .core.access import AuthenticatedRequest, clinician_required, primary_role
+from .core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 from .health import check_broker, check_cache, check_database, side_by_side
-from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 from .tasks import WORKER_HEARTBEAT_KEY
 
 ALERTS_SHOWN = 50
@@ -18,7 +18,7 @@ ALERTS_SHOWN = 50
 ROLE_HOMES = {
     CLINICIAN: "dashboard",
     NURSE: "plans:today",
-    PATIENT: "plans:me",
+    PATIENT: "monitoring:me",
     CLINIC_ADMIN: "admin:index",
 }
 
@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @clinician_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     alerts = list(open_alerts(user=request.user)[:ALERTS_SHOWN])
     rechecks = overdue_rechecks(user=request.user, now=timezone.now(), limit=ALERTS_SHOWN)
     return render(

@@ -50,7 +50,8 @@ def seed_clinic(name: str, patients: int, first: int) -> list[object]:
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    from plans.models import Clinic, Patient, Phase, Plan, PlanVersion, Product
+    from b12clinic.core.models import Clinic, Patient, Product
+    from plans.models import Phase, Plan, PlanVersion
     from plans.regimens import REGIMENS
 
     clinic, _ = Clinic.objects.get_or_create(name=name, defaults={"open_weekdays": "01234"})
@@ -202,7 +203,8 @@ def measure(large_url: str, small_url: str, total: int) -> None:
     from django.db import connections
     from django.test import Client
 
-    from plans.models import Clinic, Dose
+    from b12clinic.core.models import Clinic
+    from plans.models import Dose
 
     settings.DATABASES["small"] = {
         **settings.DATABASES["default"],

@@ -53,7 +53,8 @@ def seed(count: int, today: date) -> None:
     from django.contrib.auth.models import Group, User
     from django.db import connection, transaction
 
-    from plans.models import Clinic, Patient, Phase, Plan, PlanVersion, Product
+    from b12clinic.core.models import Clinic, Patient, Product
+    from plans.models import Phase, Plan, PlanVersion
     from plans.regimens import REGIMENS
 
     with connection.cursor() as cursor:

@@ -66,8 +66,8 @@ def free_port() -> int:
 
 
 def prescription(start: object) -> object:
+    from b12clinic.core.models import Product
     from plans import dosing
-    from plans.models import Product
     from plans.regimens import REGIMENS
     from plans.services import Prescription
 
@@ -92,8 +92,8 @@ def seed(count: int) -> set[str]:
     from django.db import connection
     from django.utils import timezone
 
+    from b12clinic.core.models import Clinic, Patient
     from monitoring.models import Reminder
-    from plans.models import Clinic, Patient
     from plans.services import patient_create, plan_create
 
     call_command("migrate", verbosity=0)

@@ -48,8 +48,8 @@ def seed() -> object:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from b12clinic.core.models import Clinic, Product
     from plans import dosing
-    from plans.models import Clinic, Product
     from plans.recording import dose_record_given
     from plans.regimens import REGIMENS
     from plans.services import Prescription, patient_create, plan_create
@@ -131,7 +131,7 @@ def main() -> None:
     from django.utils import timezone
     from weasyprint import HTML
 
-    from plans.documents import schedule_document, schedule_html, schedule_pdf
+    from monitoring.documents.schedule import schedule_document, schedule_html, schedule_pdf
 
     plan = seed()
     today = timezone.localdate()

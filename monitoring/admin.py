@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from b12clinic.admin import AuditedAdmin
-from plans.models import Clinic
+from b12clinic.core.access import administered_clinics
+from b12clinic.core.admin import AuditedAdmin
 
 from .models import LabTest, ReferenceRange
 
@@ -22,7 +22,7 @@ class ReferenceRangeInline(admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "clinic" and not request.user.is_superuser:
-            kwargs["queryset"] = Clinic.objects.filter(staff=request.user)
+            kwargs["queryset"] = administered_clinics(request.user)
             kwargs["required"] = True
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -31,7 +31,7 @@ def _own_ranges(request: HttpRequest, ranges: QuerySet[ReferenceRange]) -> Query
     """A clinic admin sees and edits their clinics' ranges; the defaults are the superuser's."""
     if request.user.is_superuser:
         return ranges
-    return ranges.filter(clinic__staff=request.user)
+    return ranges.filter(clinic__in=administered_clinics(request.user))
 
 
 @admin.register(LabTest)
@@ -64,7 +64,7 @@ class LabTestAdmin(AuditedAdmin):
         # Limits apply to every clinic: only a superuser changes them.
         if request.user.is_superuser:
             return list(self.readonly_fields)
-        return list(self.fields)
+        return [name for name in self.fields or () if isinstance(name, str)]
 
 
 @admin.register(ReferenceRange)
@@ -78,6 +78,6 @@ class ReferenceRangeAdmin(AuditedAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "clinic" and not request.user.is_superuser:
-            kwargs["queryset"] = Clinic.objects.filter(staff=request.user)
+            kwargs["queryset"] = administered_clinics(request.user)
             kwargs["required"] = True
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -109,7 +109,7 @@ class LabEntryForm(forms.Form):
         return found
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors and not self.entries():
             raise forms.ValidationError("Enter at least one result.")
         return data
@@ -140,7 +140,7 @@ class CheckInForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in SymptomCheckIn.SYMPTOM_FIELDS:
-            self.fields[name].choices = Answer.choices
+            cast(forms.ChoiceField, self.fields[name]).choices = Answer.choices
             self.fields[name].required = True
 
     def answers(self) -> dict[str, str]:

@@ -32,7 +32,9 @@ class Alert(models.Model):
     """Something a clinician must look at. Acknowledged alerts stay, with who and why."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey("plans.Patient", on_delete=models.PROTECT, related_name="alerts")
+    patient = models.ForeignKey(
+        "b12clinic.Patient", on_delete=models.PROTECT, related_name="alerts"
+    )
     plan = models.ForeignKey(
         "plans.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
     )
@@ -129,7 +131,7 @@ class ReferenceRange(models.Model):
 
     test = models.ForeignKey(LabTest, on_delete=models.CASCADE, related_name="ranges")
     clinic = models.ForeignKey(
-        "plans.Clinic", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "b12clinic.Clinic", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     sex = models.CharField(
         max_length=10, blank=True, choices=[("", "Anyone"), ("male", "Male"), ("female", "Female")]
@@ -174,7 +176,9 @@ class LabResult(models.Model):
     new row that replaces it, with a reason and an author."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey("plans.Patient", on_delete=models.PROTECT, related_name="results")
+    patient = models.ForeignKey(
+        "b12clinic.Patient", on_delete=models.PROTECT, related_name="results"
+    )
     test = models.ForeignKey(LabTest, on_delete=models.PROTECT, related_name="results")
     sample = models.UUIDField(help_text="Results entered together share this.")
     collected_on = models.DateField()
@@ -275,7 +279,9 @@ class Recheck(models.Model):
     window and the date, so the stored status is only pending, done, cancelled or lapsed."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey("plans.Patient", on_delete=models.PROTECT, related_name="rechecks")
+    patient = models.ForeignKey(
+        "b12clinic.Patient", on_delete=models.PROTECT, related_name="rechecks"
+    )
     plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="rechecks")
     kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in Kind])
     title = models.CharField(max_length=100)
@@ -300,7 +306,8 @@ class Recheck(models.Model):
     lapsed_on = models.DateField(null=True, blank=True)
     lapsed_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Every write sets it: the written schedule's cache key reads it (plans/documents.py).
+    # Every write sets it: the written schedule's cache key reads it
+    # (monitoring/documents/schedule.py).
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -362,7 +369,9 @@ class SymptomCheckIn(models.Model):
     """How the patient feels, asked by a clinician or a nurse (often while giving a dose)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey("plans.Patient", on_delete=models.PROTECT, related_name="checkins")
+    patient = models.ForeignKey(
+        "b12clinic.Patient", on_delete=models.PROTECT, related_name="checkins"
+    )
     plan = models.ForeignKey(
         "plans.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="checkins"
     )
@@ -441,9 +450,9 @@ class Reminder(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    clinic = models.ForeignKey("plans.Clinic", on_delete=models.PROTECT, related_name="+")
+    clinic = models.ForeignKey("b12clinic.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
-        "plans.Patient",
+        "b12clinic.Patient",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.http import Http404
 from django.utils import timezone
 
-from plans.access import staff_clinics
-from plans.models import Administration, Dose, DoseStatus, Patient, Plan, PlanStatus
+from b12clinic.core.access import staff_clinics
+from b12clinic.core.models import Patient
+from plans.models import Administration, Dose, DoseStatus, Plan, PlanStatus
 from plans.regimens import REGIMENS
 from plans.selectors import plan_adherence
 
@@ -20,7 +19,7 @@ from . import assessment, charts, rechecks
 from .models import Alert, LabResult, LabTest, Recheck, Reminder, Severity, SymptomCheckIn
 
 
-def open_alerts(*, user: AbstractBaseUser) -> QuerySet[Alert]:
+def open_alerts(*, user: User) -> QuerySet[Alert]:
     """Unacknowledged alerts for the user's clinics, urgent first, newest first. One query."""
     return (
         Alert.objects.filter(acknowledged_at__isnull=True, patient__clinic__in=staff_clinics(user))
@@ -34,33 +33,6 @@ def open_alerts(*, user: AbstractBaseUser) -> QuerySet[Alert]:
         )
         .order_by("urgency", "-created_at")
     )
-
-
-def get_alert_for_staff(user: AbstractBaseUser, alert_id: object) -> Alert:
-    try:
-        return Alert.objects.select_related("patient__clinic").get(
-            pk=alert_id, patient__clinic__in=staff_clinics(user)
-        )
-    except (Alert.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404("No such alert.") from exc
-
-
-def get_result_for_staff(user: AbstractBaseUser, result_id: object) -> LabResult:
-    try:
-        return LabResult.objects.select_related("patient__clinic", "test").get(
-            pk=result_id, patient__clinic__in=staff_clinics(user)
-        )
-    except (LabResult.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404("No such result.") from exc
-
-
-def get_recheck_for_staff(user: AbstractBaseUser, recheck_id: object) -> Recheck:
-    try:
-        return Recheck.objects.select_related("patient__clinic", "plan").get(
-            pk=recheck_id, patient__clinic__in=staff_clinics(user)
-        )
-    except (Recheck.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404("No such recheck.") from exc
 
 
 def current_results(patient: Patient) -> QuerySet[LabResult]:
@@ -100,12 +72,11 @@ def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
     replaced = {r.replaces_id for r in history if r.replaces_id}
     current = [r for r in history if not r.is_void and r.pk not in replaced]
     injections = sorted(
-        Administration.objects.filter(
-            dose__plan__patient=patient,
-            is_void=False,
-            replaced_by__isnull=True,
-            given_on__isnull=False,
+        given_on
+        for given_on in Administration.objects.filter(
+            dose__plan__patient=patient, is_void=False, replaced_by__isnull=True
         ).values_list("given_on", flat=True)
+        if given_on is not None
     )
     by_test: dict[int, list[LabResult]] = {}
     for result in sorted(current, key=lambda r: (r.collected_on, r.entered_at)):
@@ -161,7 +132,7 @@ def _note_waiting_for(found: list[tuple[Recheck, str]]) -> None:
         ).values_list("patient_id", "test__code", "collected_on"):
             results.setdefault(patient_id, []).append((code, collected))
     for recheck, _ in found:
-        missing = ()
+        missing: tuple[str, ...] = ()
         if recheck in open_ones:
             missing = rechecks.waiting_for(
                 tests=tuple(recheck.tests),
@@ -180,7 +151,7 @@ def plan_rechecks(*, plan: Plan, today: date) -> list[tuple[Recheck, str]]:
     return found
 
 
-def overdue_rechecks(*, user: AbstractBaseUser, now: datetime, limit: int) -> list[Recheck]:
+def overdue_rechecks(*, user: User, now: datetime, limit: int) -> list[Recheck]:
     """Pending rechecks past their window and not yet lapsed, by each clinic's own date, for
     the clinician dashboard, each with what it still waits for. Two queries."""
     clinics = list(staff_clinics(user))
@@ -212,7 +183,7 @@ def patient_assessment(
     )
     if plan is None or plan.current is None:
         return None
-    version = plan.current
+    version = plan.version
     regimen = REGIMENS.get(version.regimen)
     phases = list(version.phases.all())
     results = [
@@ -255,13 +226,6 @@ def patient_assessment(
         adherence=plan_adherence(plan=plan, today=today).overall,
         today=today,
     )
-
-
-def get_reminder_for_staff(user: AbstractBaseUser, reminder_id: object) -> Reminder:
-    try:
-        return Reminder.objects.get(pk=reminder_id, clinic__in=staff_clinics(user))
-    except (Reminder.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404("No such reminder.") from exc
 
 
 def patient_reminders(*, patient: Patient, limit: int = 30) -> list[Reminder]:

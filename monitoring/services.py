@@ -9,28 +9,20 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from b12clinic.access import user_roles
-from b12clinic.audit import audit
-from b12clinic.models import Action
-from b12clinic.roles import CLINICIAN, NURSE
-from plans.models import (
-    Administration,
-    Cause,
-    Clinic,
-    Dose,
-    DoseStatus,
-    Patient,
-    Plan,
-    PlanStatus,
-)
+from b12clinic.core.access import works_in
+from b12clinic.core.audit import audit
+from b12clinic.core.events import publish
+from b12clinic.core.models import Action, Clinic, Patient
+from plans.models import Administration, Cause, Dose, DoseStatus, Plan, PlanStatus
 
 from . import rechecks
+from .events import RechecksChanged
 from .interpret import Flag, Limits, RangeRow, band, flag, fmt, implausible, pick_range
 from .models import (
     Alert,
@@ -45,7 +37,6 @@ from .models import (
     Severity,
     SymptomCheckIn,
 )
-from .reminders import reminders_sync_for_patient
 from .units import UnknownUnit, find_unit, to_canonical
 
 
@@ -75,10 +66,10 @@ def alert_raise(
 
 
 @transaction.atomic
-def alert_acknowledge(*, alert: Alert, by: AbstractBaseUser, note: str, now: datetime) -> Alert:
+def alert_acknowledge(*, alert: Alert, by: User, note: str, now: datetime) -> Alert:
     if not note.strip():
         raise ValidationError({"note": "Say what was done, or why no action is needed."})
-    if CLINICIAN not in user_roles(by) or not alert.patient.clinic.staff.filter(pk=by.pk).exists():
+    if not works_in(by, alert.patient.clinic, as_clinician=True):
         raise ValidationError("Only a clinician of the patient's clinic can acknowledge it.")
     updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=now, acknowledged_by=by, acknowledgement_note=note.strip()
@@ -133,8 +124,7 @@ def alerts_raise_overdue(*, now: datetime) -> int:
         for dose in doses:
             if _overdue_key(dose) in known:
                 continue
-            version = dose.plan.current
-            assert version is not None
+            version = dose.plan.version
             why = "neurological involvement" if version.neurological else "pernicious anaemia"
             alert_raise(
                 patient=dose.plan.patient,
@@ -169,17 +159,13 @@ class Entry:
     lab_high: Decimal | None = None
 
 
-def _is_staff_of(user: AbstractBaseUser, clinic: Clinic) -> bool:
-    return bool(user_roles(user) & {CLINICIAN, NURSE}) and clinic.staff.filter(pk=user.pk).exists()
-
-
 @transaction.atomic
 def lab_results_add(
     *,
     patient: Patient,
     entries: Sequence[Entry],
     collected_on: date | None,
-    by: AbstractBaseUser,
+    by: User,
     today: date,
     notes: str = "",
 ) -> list[LabResult]:
@@ -187,7 +173,7 @@ def lab_results_add(
     nothing. Errors are keyed by the test code (the value), `<code>_unit`, `<code>_low`,
     `collected_on`. Then: rechecks completed, potassium planned after a severe baseline
     anaemia, alerts raised."""
-    if not _is_staff_of(by, patient.clinic):
+    if not works_in(by, patient.clinic):
         raise ValidationError("Only staff of the patient's clinic can enter results.")
     errors: dict[str, str] = {}
     if collected_on is None:
@@ -363,13 +349,11 @@ def _ifab_warning(patient: Patient, collected_on: date) -> str:
 
 
 @transaction.atomic
-def lab_result_void(
-    *, result: LabResult, by: AbstractBaseUser, reason: str, today: date
-) -> LabResult:
+def lab_result_void(*, result: LabResult, by: User, reason: str, today: date) -> LabResult:
     """Mark a result entered in error: a new row replaces it; the original stays."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the result is wrong."})
-    if not _is_staff_of(by, result.patient.clinic):
+    if not works_in(by, result.patient.clinic):
         raise ValidationError("Only staff of the patient's clinic can change results.")
     current = LabResult.objects.select_for_update().get(pk=result.pk)
     if current.is_void or LabResult.objects.filter(replaces=current).exists():
@@ -428,8 +412,7 @@ def _active_plan(patient: Patient) -> Plan | None:
 
 
 def _plan_potassium(plan: Plan, results: Sequence[LabResult]) -> None:
-    version = plan.current
-    assert version is not None
+    version = plan.version
     threshold = plan.patient.clinic.severe_anaemia_hb
     for result in results:
         if (
@@ -472,8 +455,7 @@ def _recheck_create(plan: Plan, planned: rechecks.Planned) -> Recheck | None:
 
 def rechecks_plan(*, plan: Plan, today: date) -> list[Recheck]:
     """The default rechecks for a new plan (called by plan_create, in its transaction)."""
-    version = plan.current
-    assert version is not None
+    version = plan.version
     maintenance = version.phases.filter(kind="maintenance").exists()
     created = [
         _recheck_create(plan, planned)
@@ -515,7 +497,7 @@ def rechecks_follow_first_injection(*, plan: Plan, first_injection: date) -> int
             f"{first_injection:%-d %b %Y}",
             changes={r.kind: [None, str(r.due_date)] for r in moved},
         )
-        reminders_sync_for_patient(patient=plan.patient)
+        publish(RechecksChanged(patient=plan.patient))
     return len(moved)
 
 
@@ -527,13 +509,10 @@ def rechecks_cancel_for_plan(*, plan: Plan, reason: str) -> int:
 
 
 @transaction.atomic
-def recheck_cancel(*, recheck: Recheck, by: AbstractBaseUser, reason: str) -> Recheck:
+def recheck_cancel(*, recheck: Recheck, by: User, reason: str) -> Recheck:
     if not reason.strip():
         raise ValidationError({"reason": "Say why this recheck is not needed."})
-    if (
-        CLINICIAN not in user_roles(by)
-        or not recheck.patient.clinic.staff.filter(pk=by.pk).exists()
-    ):
+    if not works_in(by, recheck.patient.clinic, as_clinician=True):
         raise ValidationError("Only a clinician of the patient's clinic can change rechecks.")
     updated = Recheck.objects.filter(pk=recheck.pk, status=RecheckStatus.PENDING).update(
         status=RecheckStatus.CANCELLED,
@@ -544,7 +523,7 @@ def recheck_cancel(*, recheck: Recheck, by: AbstractBaseUser, reason: str) -> Re
     if not updated:
         raise ValidationError("This recheck is already done or cancelled.")
     recheck.refresh_from_db()
-    reminders_sync_for_patient(patient=recheck.patient)
+    publish(RechecksChanged(patient=recheck.patient))
     audit(
         actor=by,
         action=Action.CHANGE,
@@ -558,9 +537,9 @@ def recheck_cancel(*, recheck: Recheck, by: AbstractBaseUser, reason: str) -> Re
 
 
 @transaction.atomic
-def recheck_add(*, plan: Plan, kind: str, due: date, by: AbstractBaseUser, today: date) -> Recheck:
+def recheck_add(*, plan: Plan, kind: str, due: date, by: User, today: date) -> Recheck:
     """Add a planned recheck of a standard kind on a chosen date (its window moves with it)."""
-    if CLINICIAN not in user_roles(by) or not plan.patient.clinic.staff.filter(pk=by.pk).exists():
+    if not works_in(by, plan.patient.clinic, as_clinician=True):
         raise ValidationError("Only a clinician of the patient's clinic can plan rechecks.")
     try:
         rule = rechecks.RULES[rechecks.Kind(kind)]
@@ -573,7 +552,7 @@ def recheck_add(*, plan: Plan, kind: str, due: date, by: AbstractBaseUser, today
     if created is None:
         raise ValidationError({"due_date": "This recheck is already planned for that date."})
     rechecks_complete(patient=plan.patient, today=today)
-    reminders_sync_for_patient(patient=plan.patient)
+    publish(RechecksChanged(patient=plan.patient))
     audit(
         actor=by,
         action=Action.CREATE,
@@ -667,7 +646,7 @@ def rechecks_complete(*, patient: Patient, today: date) -> list[Recheck]:
         now=timezone.now(),
     )
     if done or lapsed:
-        reminders_sync_for_patient(patient=patient)
+        publish(RechecksChanged(patient=patient))
     return done
 
 
@@ -680,12 +659,12 @@ def checkin_add(
     patient: Patient,
     answers: Mapping[str, str],
     on: date,
-    by: AbstractBaseUser,
+    by: User,
     today: date,
     notes: str = "",
     dose: Dose | None = None,
 ) -> SymptomCheckIn:
-    if not _is_staff_of(by, patient.clinic):
+    if not works_in(by, patient.clinic):
         raise ValidationError("Only staff of the patient's clinic can record a check-in.")
     errors = {
         name: "Choose none, better, same or worse."

@@ -1,10 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import pages, views
+from .documents import views as document_views
+from .reminders import views as reminder_views
 
 app_name = "monitoring"
 
 urlpatterns = [
+    path("patients/<uuid:patient_id>/", pages.patient_detail, name="patient_detail"),
+    path("plans/<uuid:plan_id>/", pages.plan_detail, name="plan_detail"),
+    path("me/", pages.me, name="me"),
     path(
         "alerts/<uuid:alert_id>/acknowledge/",
         views.alert_acknowledge,
@@ -16,7 +21,26 @@ urlpatterns = [
     path("results/<uuid:result_id>/void/", views.result_void, name="result_void"),
     path("rechecks/<uuid:recheck_id>/cancel/", views.recheck_cancel, name="recheck_cancel"),
     path("plans/<uuid:plan_id>/rechecks/add/", views.recheck_add, name="recheck_add"),
-    path("reminders/failed/", views.reminders_failed, name="reminders_failed"),
-    path("reminders/<uuid:reminder_id>/retry/", views.reminder_retry, name="reminder_retry"),
-    path("reminders/stop/<str:token>/", views.reminder_opt_out, name="reminder_opt_out"),
+    path("reminders/failed/", reminder_views.reminders_failed, name="reminders_failed"),
+    path(
+        "reminders/<uuid:reminder_id>/retry/", reminder_views.reminder_retry, name="reminder_retry"
+    ),
+    path("reminders/stop/<str:token>/", reminder_views.reminder_opt_out, name="reminder_opt_out"),
+    path("plans/<uuid:plan_id>/schedule.pdf", document_views.plan_schedule_pdf, name="plan_pdf"),
+    path("plans/<uuid:plan_id>/schedule.ics", document_views.plan_schedule_ics, name="plan_ics"),
+    path(
+        "plans/<uuid:plan_id>/share-links/",
+        document_views.share_link_create,
+        name="share_link_create",
+    ),
+    path(
+        "share-links/<uuid:link_id>/revoke/",
+        document_views.share_link_revoke,
+        name="share_link_revoke",
+    ),
+    path("s/<str:token>/", document_views.shared_schedule, name="shared_schedule"),
+    path("s/<str:token>/schedule.pdf", document_views.shared_schedule_pdf, name="shared_pdf"),
+    path("s/<str:token>/schedule.ics", document_views.shared_schedule_ics, name="shared_ics"),
+    path("me/schedule.pdf", document_views.me_schedule_pdf, name="me_pdf"),
+    path("me/schedule.ics", document_views.me_schedule_ics, name="me_ics"),
 ]

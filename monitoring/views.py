@@ -5,26 +5,24 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from b12clinic.access import clinician_required, staff_required
-from b12clinic.audit import audit_read
-from b12clinic.models import Action as AuditAction
-from b12clinic.redirects import safe_next
+from b12clinic.core.access import AuthenticatedRequest, clinician_required, staff_required
+from b12clinic.core.audit import audit_read
+from b12clinic.core.models import Action as AuditAction
+from b12clinic.core.models import Patient
 from plans.access import (
     get_dose_for_staff,
     get_patient_for_staff,
     get_plan_for_staff,
-    staff_clinics,
 )
 from plans.forms import apply_errors
-from plans.models import Patient
 
-from . import reminders, services
+from . import services
+from .access import get_alert_for_staff, get_recheck_for_staff, get_result_for_staff
 from .forms import (
     CheckInForm,
     LabEntryForm,
@@ -32,15 +30,8 @@ from .forms import (
     RecheckCancelForm,
     VoidResultForm,
 )
-from .models import Channel, LabTest
-from .selectors import (
-    get_alert_for_staff,
-    get_recheck_for_staff,
-    get_reminder_for_staff,
-    get_result_for_staff,
-    patient_assessment,
-    patient_labs,
-)
+from .models import LabTest
+from .selectors import patient_assessment, patient_labs
 
 
 def _today(patient: Patient) -> date:
@@ -55,7 +46,7 @@ class AcknowledgeForm(forms.Form):
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def alert_acknowledge(request: HttpRequest, alert_id: str) -> HttpResponse:
+def alert_acknowledge(request: AuthenticatedRequest, alert_id: str) -> HttpResponse:
     alert = get_alert_for_staff(request.user, alert_id)
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -72,7 +63,7 @@ def alert_acknowledge(request: HttpRequest, alert_id: str) -> HttpResponse:
 
 
 @staff_required
-def labs(request: HttpRequest, patient_id: str) -> HttpResponse:
+def labs(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_staff(request.user, patient_id)
     audit_read(
         request, action=AuditAction.VIEW, obj=patient, patient=patient, summary="Results opened"
@@ -94,7 +85,7 @@ def labs(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def lab_new(request: HttpRequest, patient_id: str) -> HttpResponse:
+def lab_new(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_staff(request.user, patient_id)
     today = _today(patient)
     form = LabEntryForm(
@@ -123,7 +114,7 @@ def lab_new(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def result_void(request: HttpRequest, result_id: str) -> HttpResponse:
+def result_void(request: AuthenticatedRequest, result_id: str) -> HttpResponse:
     result = get_result_for_staff(request.user, result_id)
     form = VoidResultForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -144,7 +135,7 @@ def result_void(request: HttpRequest, result_id: str) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def checkin_new(request: HttpRequest, patient_id: str) -> HttpResponse:
+def checkin_new(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_staff(request.user, patient_id)
     today = _today(patient)
     dose_id = request.GET.get("dose") or request.POST.get("dose")
@@ -175,7 +166,7 @@ def checkin_new(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def recheck_cancel(request: HttpRequest, recheck_id: str) -> HttpResponse:
+def recheck_cancel(request: AuthenticatedRequest, recheck_id: str) -> HttpResponse:
     recheck = get_recheck_for_staff(request.user, recheck_id)
     form = RecheckCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -187,13 +178,13 @@ def recheck_cancel(request: HttpRequest, recheck_id: str) -> HttpResponse:
             apply_errors(error, form)
         else:
             messages.success(request, f"{recheck.title}: marked not needed.")
-            return redirect("plans:plan_detail", recheck.plan_id)
+            return redirect("monitoring:plan_detail", recheck.plan_id)
     return render(request, "monitoring/recheck_cancel.html", {"recheck": recheck, "form": form})
 
 
 @clinician_required
 @require_POST
-def recheck_add(request: HttpRequest, plan_id: str) -> HttpResponse:
+def recheck_add(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
     plan = get_plan_for_staff(request.user, plan_id)
     today = _today(plan.patient)
     form = RecheckAddForm(request.POST)
@@ -210,49 +201,8 @@ def recheck_add(request: HttpRequest, plan_id: str) -> HttpResponse:
             apply_errors(error, form)
         else:
             messages.success(request, f"{added.title} planned for {added.due_date:%-d %b %Y}.")
-            return redirect("plans:plan_detail", plan.pk)
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
-    return redirect("plans:plan_detail", plan.pk)
-
-
-# --- Reminders ------------------------------------------------------------------------------
-
-
-@staff_required
-def reminders_failed(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "monitoring/reminders_failed.html",
-        {"failed": reminders.failed_reminders(clinics=staff_clinics(request.user))},
-    )
-
-
-@staff_required
-@require_POST
-def reminder_retry(request: HttpRequest, reminder_id: str) -> HttpResponse:
-    reminder = get_reminder_for_staff(request.user, reminder_id)
-    try:
-        reminders.reminder_retry(reminder=reminder, by=request.user, now=timezone.now())
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "The reminder will be sent again within a minute.")
-    return redirect(safe_next(request, "monitoring:reminders_failed"))
-
-
-@csrf_exempt  # the signed token is the authority; mail clients post without a session
-@require_http_methods(["GET", "POST"])
-def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        patient, channel = reminders.read_opt_out_token(token)
-    except ValidationError:
-        return render(request, "monitoring/opt_out.html", {"invalid": True}, status=404)
-    label = Channel(channel).label.lower() if channel in Channel.values else "email"
-    if request.method == "POST":
-        reminders.reminders_opt_out(patient=patient, channel=channel, now=timezone.now())
-        return render(
-            request, "monitoring/opt_out.html", {"done": True, "patient": patient, "label": label}
-        )
-    return render(request, "monitoring/opt_out.html", {"patient": patient, "label": label})
+            return redirect("monitoring:plan_detail", plan.pk)
+    for problems in form.errors.values():
+        for problem in problems:
+            messages.error(request, str(problem))
+    return redirect("monitoring:plan_detail", plan.pk)

@@ -1,23 +1,19 @@
-"""One helper per object type: the object if this user may see it, else 404."""
+"""One getter per object type of plans: the object if this user may see it, else 404. Each
+filters by the kernel's one rule (`b12clinic.core.access.staff_clinics`)."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from uuid import UUID
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import Http404
 
-from b12clinic.access import user_roles
-from b12clinic.roles import CLINICIAN, NURSE
+from b12clinic.core.access import staff_clinics
+from b12clinic.core.models import Patient
 
-from .models import Administration, Clinic, Dose, Patient, Plan
-
-
-def staff_clinics(user: AbstractBaseUser) -> QuerySet[Clinic]:
-    if not user_roles(user) & {CLINICIAN, NURSE}:
-        return Clinic.objects.none()
-    return Clinic.objects.filter(staff=user)
+from .models import Administration, Dose, Plan
 
 
-def get_patient_for_staff(user: AbstractBaseUser, patient_id: object) -> Patient:
+def get_patient_for_staff(user: User, patient_id: UUID | str) -> Patient:
     try:
         return Patient.objects.select_related("clinic").get(
             pk=patient_id, clinic__in=staff_clinics(user)
@@ -26,7 +22,7 @@ def get_patient_for_staff(user: AbstractBaseUser, patient_id: object) -> Patient
         raise Http404("No such patient.") from exc
 
 
-def get_plan_for_staff(user: AbstractBaseUser, plan_id: object) -> Plan:
+def get_plan_for_staff(user: User, plan_id: UUID | str) -> Plan:
     try:
         return Plan.objects.select_related(
             "patient__clinic", "current__product", "current__prescriber"
@@ -35,7 +31,7 @@ def get_plan_for_staff(user: AbstractBaseUser, plan_id: object) -> Plan:
         raise Http404("No such plan.") from exc
 
 
-def get_plan_for_patient(user: AbstractBaseUser, plan_id: object) -> Plan:
+def get_plan_for_patient(user: User, plan_id: UUID | str) -> Plan:
     """A plan of the signed-in patient's own, or 404: never 403, which would tell them that
     someone else's plan exists."""
     try:
@@ -46,7 +42,7 @@ def get_plan_for_patient(user: AbstractBaseUser, plan_id: object) -> Plan:
         raise Http404("No such plan.") from exc
 
 
-def get_dose_for_staff(user: AbstractBaseUser, dose_id: object) -> Dose:
+def get_dose_for_staff(user: User, dose_id: UUID | str) -> Dose:
     try:
         return Dose.objects.select_related(
             "phase", "plan__current__product", "plan__patient__clinic"
@@ -55,7 +51,7 @@ def get_dose_for_staff(user: AbstractBaseUser, dose_id: object) -> Dose:
         raise Http404("No such dose in your clinics.") from exc
 
 
-def get_dose_for_patient(user: AbstractBaseUser, dose_id: object) -> Dose:
+def get_dose_for_patient(user: User, dose_id: UUID | str) -> Dose:
     """A dose of the signed-in patient's own plan, only when they give their own injections."""
     try:
         return Dose.objects.select_related(
@@ -69,9 +65,7 @@ def get_dose_for_patient(user: AbstractBaseUser, dose_id: object) -> Dose:
         raise Http404("No such dose.") from exc
 
 
-def get_administration_for_staff(
-    user: AbstractBaseUser, administration_id: object
-) -> Administration:
+def get_administration_for_staff(user: User, administration_id: UUID | str) -> Administration:
     try:
         return Administration.objects.select_related(
             "dose__phase", "dose__plan__current__product", "dose__plan__patient__clinic"

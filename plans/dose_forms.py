@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -60,7 +60,7 @@ class GiveForm(forms.Form):
 
     def __init__(self, *args: Any, route: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = _site_choices(route)
+        cast(forms.ChoiceField, self.fields["site"]).choices = _site_choices(route)
 
     def values(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
@@ -86,7 +86,7 @@ class NotGivenForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("reason") == GIVEN_ELSEWHERE and not cleaned.get("given_on"):
             self.add_error("given_on", "Enter the date it was given elsewhere.")
         return cleaned
@@ -116,7 +116,7 @@ class GivenOutsideForm(forms.Form):
 
     def __init__(self, *args: Any, route: str, patient_view: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = _site_choices(route, blank=True)
+        cast(forms.ChoiceField, self.fields["site"]).choices = _site_choices(route, blank=True)
         if patient_view:
             del self.fields["setting"]
             del self.fields["override_reason"]
@@ -143,7 +143,8 @@ class CorrectForm(forms.Form):
 
     def __init__(self, *args: Any, route: str, in_clinic: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = _site_choices(route, blank=not in_clinic)
+        site = cast(forms.ChoiceField, self.fields["site"])
+        site.choices = _site_choices(route, blank=not in_clinic)
         if in_clinic:
             del self.fields["given_on"]
             self.fields["given_at"].required = True

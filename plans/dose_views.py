@@ -17,21 +17,26 @@ from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods
 
-from b12clinic.access import patient_required, staff_required, user_roles
-from b12clinic.audit import audit, request_ip
-from b12clinic.models import Action
-from b12clinic.redirects import safe_next
-from b12clinic.roles import CLINICIAN
+from b12clinic.core.access import (
+    AuthenticatedRequest,
+    patient_required,
+    staff_clinics,
+    staff_required,
+    user_roles,
+)
+from b12clinic.core.audit import audit, request_ip
+from b12clinic.core.models import Action, Clinic
+from b12clinic.core.redirects import safe_next
+from b12clinic.core.roles import CLINICIAN
 
 from . import dose_forms, recording, selectors
 from .access import (
     get_administration_for_staff,
     get_dose_for_patient,
     get_dose_for_staff,
-    staff_clinics,
 )
 from .forms import apply_errors
-from .models import Clinic, Dose, DoseStatus, Plan, Setting
+from .models import Dose, DoseStatus, Plan, Setting
 
 # Beyond these the previous/next-day links would overflow the calendar.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
@@ -72,11 +77,12 @@ def _day_list_params(request: HttpRequest) -> tuple[list[Clinic], Clinic | None,
 
 
 def _list_url(clinic: Clinic, day: date) -> str:
-    return f"{reverse('plans:today')}?{urlencode({'date': day.isoformat(), 'clinic': clinic.pk})}"
+    query = urlencode({"date": day.isoformat(), "clinic": str(clinic.pk)})
+    return f"{reverse('plans:today')}?{query}"
 
 
 @staff_required
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: AuthenticatedRequest) -> HttpResponse:
     clinics, clinic, day = _day_list_params(request)
     if clinic is None or day is None:
         return render(request, "plans/today.html", {"clinics": clinics, "listing": None})
@@ -95,7 +101,7 @@ def today(request: HttpRequest) -> HttpResponse:
             "today_url": _list_url(clinic, _clinic_today(clinic)),
             "this_url": _list_url(clinic, day),
             "csv_url": f"{reverse('plans:today_csv')}?"
-            + urlencode({"date": day.isoformat(), "clinic": clinic.pk}),
+            + urlencode({"date": day.isoformat(), "clinic": str(clinic.pk)}),
         },
     )
 
@@ -107,7 +113,7 @@ def _cell(value: object) -> str:
 
 
 @staff_required
-def today_csv(request: HttpRequest) -> HttpResponse:
+def today_csv(request: AuthenticatedRequest) -> HttpResponse:
     _, clinic, day = _day_list_params(request)
     if clinic is None or day is None:
         raise Http404("You are not a member of any clinic.")
@@ -210,11 +216,11 @@ def _dose_context(request: HttpRequest, dose: Dose) -> dict[str, Any]:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def dose_give(request: HttpRequest, dose_id: str) -> HttpResponse:
+def dose_give(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
     dose = get_dose_for_staff(request.user, dose_id)
     clinic = dose.plan.patient.clinic
     context = _dose_context(request, dose)
-    route = dose.plan.current.route  # type: ignore[union-attr]
+    route = dose.plan.version.route
     with timezone.override(clinic.zone):
         if request.method == "POST":
             form = dose_forms.GiveForm(request.POST, route=route)
@@ -248,14 +254,14 @@ def dose_give(request: HttpRequest, dose_id: str) -> HttpResponse:
             if row is not None:
                 initial |= {"site": row.suggested.site, "side": row.suggested.side}
             form = dose_forms.GiveForm(initial=initial, route=route)
-            product = dose.plan.current.product.generic_name  # type: ignore[union-attr]
+            product = dose.plan.version.product.generic_name
             form.fields["allergy"].widget.attrs["placeholder"] = f"e.g. {product}"
         return render(request, "plans/dose_give.html", {**context, "form": form})
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def dose_not_given(request: HttpRequest, dose_id: str) -> HttpResponse:
+def dose_not_given(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
     dose = get_dose_for_staff(request.user, dose_id)
     context = _dose_context(request, dose)
     form = dose_forms.NotGivenForm(request.POST or None)
@@ -297,9 +303,11 @@ def dose_not_given(request: HttpRequest, dose_id: str) -> HttpResponse:
     return render(request, "plans/dose_not_given.html", {**context, "form": form})
 
 
-def _given_outside(request: HttpRequest, dose: Dose, *, patient_view: bool) -> HttpResponse:
+def _given_outside(
+    request: AuthenticatedRequest, dose: Dose, *, patient_view: bool
+) -> HttpResponse:
     context = _dose_context(request, dose)
-    route = dose.plan.current.route  # type: ignore[union-attr]
+    route = dose.plan.version.route
     form = dose_forms.GivenOutsideForm(
         request.POST or None,
         route=route,
@@ -319,7 +327,7 @@ def _given_outside(request: HttpRequest, dose: Dose, *, patient_view: bool) -> H
             apply_errors(error, form)
         else:
             messages.success(request, f"The dose was recorded. {_next_dose_words(dose.plan)}")
-            return redirect(reverse("plans:me") if patient_view else context["next"])
+            return redirect(reverse("monitoring:me") if patient_view else context["next"])
     return render(
         request,
         "plans/dose_given_outside.html",
@@ -329,26 +337,26 @@ def _given_outside(request: HttpRequest, dose: Dose, *, patient_view: bool) -> H
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def dose_given_outside(request: HttpRequest, dose_id: str) -> HttpResponse:
+def dose_given_outside(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
     dose = get_dose_for_staff(request.user, dose_id)
     return _given_outside(request, dose, patient_view=False)
 
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def me_given_at_home(request: HttpRequest, dose_id: str) -> HttpResponse:
+def me_given_at_home(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
     dose = get_dose_for_patient(request.user, dose_id)
     return _given_outside(request, dose, patient_view=True)
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def administration_correct(request: HttpRequest, administration_id: str) -> HttpResponse:
+def administration_correct(request: AuthenticatedRequest, administration_id: str) -> HttpResponse:
     record = get_administration_for_staff(request.user, administration_id)
     plan = record.dose.plan
     clinic = plan.patient.clinic
     in_clinic = record.setting == Setting.CLINIC
-    route = plan.current.route  # type: ignore[union-attr]
+    route = plan.version.route
     with timezone.override(clinic.zone):
         initial = {
             "given_at": timezone.localtime(record.given_at) if record.given_at else None,
@@ -377,7 +385,7 @@ def administration_correct(request: HttpRequest, administration_id: str) -> Http
                 apply_errors(error, form)
             else:
                 messages.success(request, "The record was corrected; the original is kept.")
-                return redirect("plans:plan_detail", plan_id=plan.pk)
+                return redirect("monitoring:plan_detail", plan_id=plan.pk)
         return render(
             request,
             "plans/administration_correct.html",
@@ -387,7 +395,7 @@ def administration_correct(request: HttpRequest, administration_id: str) -> Http
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def administration_void(request: HttpRequest, administration_id: str) -> HttpResponse:
+def administration_void(request: AuthenticatedRequest, administration_id: str) -> HttpResponse:
     record = get_administration_for_staff(request.user, administration_id)
     plan = record.dose.plan
     form = dose_forms.VoidForm(request.POST or None)
@@ -403,7 +411,7 @@ def administration_void(request: HttpRequest, administration_id: str) -> HttpRes
             apply_errors(error, form)
         else:
             messages.success(request, "The record was voided and the dose is due again.")
-            return redirect("plans:plan_detail", plan_id=plan.pk)
+            return redirect("monitoring:plan_detail", plan_id=plan.pk)
     return render(
         request,
         "plans/administration_void.html",

@@ -11,18 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-
-class Route(StrEnum):
-    IM = "IM"
-    SC = "SC"  # deep subcutaneous
-    IV = "IV"
-
-
-ROUTE_LABELS = {
-    Route.IM: "Intramuscular (IM)",
-    Route.SC: "Deep subcutaneous (SC)",
-    Route.IV: "Intravenous (IV)",
-}
+from b12clinic.core.medicines import Route, format_amount, format_mcg
 
 
 class Severity(StrEnum):
@@ -108,24 +97,12 @@ class DoseParseError(ValueError):
         self.message = message
 
 
-def format_amount(amount: Decimal) -> str:
-    return format(amount.normalize(), "f")
-
-
 def dose_as_read(dose: ParsedDose, strength_mcg_per_ml: int) -> str:
     """The dose echoed back in full beside the field, before anything is saved:
     "= 1,000 micrograms = 1 mL of 1 mg/mL"."""
     micrograms = "microgram" if dose.mcg == 1 else "micrograms"
     volume = format_amount(Decimal(dose.mcg) / strength_mcg_per_ml)
     return f"= {dose.mcg:,} {micrograms} = {volume} mL of {format_mcg(strength_mcg_per_ml)}/mL"
-
-
-def format_mcg(mcg: int) -> str:
-    """1000 -> '1 mg', 250 -> '250 mcg', 1500 -> '1.5 mg', 1001 -> '1001 mcg' (never a
-    three-decimal milligram figure, which could be read as thousands)."""
-    if mcg >= 1000 and mcg % 10 == 0:
-        return f"{format_amount(Decimal(mcg) / 1000)} mg"
-    return f"{mcg} mcg"
 
 
 def read_number(text: str, unit: str = "") -> Decimal:

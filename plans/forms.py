@@ -8,10 +8,14 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms import formset_factory
 
+from b12clinic.core.medicines import ROUTE_LABELS, Route
+from b12clinic.core.models import Clinic, Patient, Product
+
 from . import dosing, schedule
-from .models import Cause, Clinic, Indication, Patient, Product
+from .models import Cause, Indication
 from .regimens import CUSTOM, REGIMEN_CHOICES, REGIMENS, Regimen
 from .services import PATIENT_FIELDS, Prescription
 
@@ -39,7 +43,9 @@ class PatientForm(forms.ModelForm):
     def __init__(self, *args: Any, clinics: Iterable[Clinic], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.clinics = list(clinics)
-        self.fields["clinic"].queryset = Clinic.objects.filter(pk__in=[c.pk for c in self.clinics])
+        clinic_field = self.fields["clinic"]
+        assert isinstance(clinic_field, forms.ModelChoiceField)
+        clinic_field.queryset = Clinic.objects.filter(pk__in=[c.pk for c in self.clinics])
         # A new patient already has its UUID, so `pk` cannot tell new from existing.
         if not self.instance._state.adding or len(self.clinics) == 1:
             del self.fields["clinic"]
@@ -59,7 +65,9 @@ class PatientForm(forms.ModelForm):
         values = {name: self.cleaned_data[name] for name in PATIENT_FIELDS}
         for name in ("reminder_lead_days", "reminder_hour"):
             if values[name] is None:
-                values[name] = Patient._meta.get_field(name).get_default()
+                field = Patient._meta.get_field(name)
+                assert isinstance(field, models.Field)
+                values[name] = field.get_default()
         return values
 
 
@@ -83,7 +91,7 @@ class PrescriptionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    route = forms.ChoiceField(choices=[(r.value, dosing.ROUTE_LABELS[r]) for r in dosing.Route])
+    route = forms.ChoiceField(choices=[(r.value, ROUTE_LABELS[r]) for r in Route])
     route_reason = forms.CharField(
         label="Reason for a route outside the product licence",
         required=False,
@@ -101,7 +109,7 @@ class PrescriptionForm(forms.Form):
     review_date = forms.DateField(widget=DATE, required=False)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         product: Product | None = cleaned.get("product")
         text = cleaned.get("dose")
         if text:
@@ -192,7 +200,7 @@ class PhaseForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not cleaned.get("kind"):
             return cleaned
         for name in ("unit", "end_rule"):
@@ -297,7 +305,7 @@ def prescription_from_forms(
     )
 
 
-def apply_errors(error: ValidationError, form: forms.Form, phases: Any = None) -> None:
+def apply_errors(error: ValidationError, form: forms.BaseForm, phases: Any = None) -> None:
     """Put a service's ValidationError on the fields it names, phase rows included."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)

@@ -15,14 +15,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from b12clinic.core.models import Clinic
+
 from . import schedule
 from .ids import ordered_uuid
-from .models import Clinic, Dose, DoseStatus, Phase, Plan, PlanStatus
+from .models import Dose, DoseStatus, Phase, Plan, PlanStatus
 
 DONE = (DoseStatus.GIVEN, DoseStatus.NOT_GIVEN)
 # Added to a sequence for a moment while doses swap places (sequences stay under 2,000).
@@ -60,7 +63,7 @@ def _past(doses: Iterable[Dose], order_of_phase: dict[int, int]) -> list[schedul
         schedule.PastDose(
             phase_index=order_of_phase[dose.phase_id],
             due=dose.due_date,
-            outcome=_OUTCOME[dose.status],
+            outcome=_OUTCOME[DoseStatus(dose.status)],
             given_on=dose.given_on,
         )
         for dose in doses
@@ -73,7 +76,7 @@ def _build(
 ) -> list[schedule.DueDose]:
     return schedule.build_schedule(
         [phase.rule() for phase in phases],
-        start=plan.current.start_date,  # type: ignore[union-attr]
+        start=plan.version.start_date,
         past=past,
         closed_weekdays=plan.patient.clinic.closed_weekdays,
         today=horizon.today,
@@ -82,9 +85,7 @@ def _build(
     )
 
 
-def doses_extend(
-    *, plan_ids: Sequence[object] | None = None, today: date, chunk: int = 2000
-) -> int:
+def doses_extend(*, plan_ids: Sequence[UUID] | None = None, today: date, chunk: int = 2000) -> int:
     """Append the doses each active plan lacks up to the horizon. Returns how many were made.
 
     A handful of queries per chunk of plans, whatever the number of doses: the plans, their
@@ -115,13 +116,13 @@ def doses_extend_all(*, now: datetime) -> int:
 
 
 @transaction.atomic
-def _extend_chunk(plan_ids: Sequence[object], horizon: Horizon) -> int:
+def _extend_chunk(plan_ids: Sequence[UUID], horizon: Horizon) -> int:
     plans = list(
         Plan.objects.filter(id__in=plan_ids, status=PlanStatus.ACTIVE)
         .select_related("current", "patient__clinic")
         .select_for_update(of=("self",))
     )
-    phases_by_version: dict[object, list[Phase]] = defaultdict(list)
+    phases_by_version: dict[UUID, list[Phase]] = defaultdict(list)
     for phase in Phase.objects.filter(version_id__in=[p.current_id for p in plans]).order_by(
         "version_id", "order"
     ):
@@ -129,7 +130,7 @@ def _extend_chunk(plan_ids: Sequence[object], horizon: Horizon) -> int:
     # Plain tuples, not model instances: this reads every dose of every plan in the chunk.
     # A range on the sorted ids walks the (plan, due date) index once; a long IN list made
     # PostgreSQL scan the whole table for every chunk.
-    past_by_plan: dict[object, list[schedule.PastDose]] = defaultdict(list)
+    past_by_plan: dict[UUID, list[schedule.PastDose]] = defaultdict(list)
     for plan_id, order, due, status, given_on in (
         Dose.objects.filter(plan_id__gte=min(plan_ids), plan_id__lte=max(plan_ids))
         .exclude(status=DoseStatus.CANCELLED)
@@ -137,13 +138,13 @@ def _extend_chunk(plan_ids: Sequence[object], horizon: Horizon) -> int:
     ):
         past_by_plan[plan_id].append(
             schedule.PastDose(
-                phase_index=order, due=due, outcome=_OUTCOME[status], given_on=given_on
+                phase_index=order, due=due, outcome=_OUTCOME[DoseStatus(status)], given_on=given_on
             )
         )
 
-    rows: list[tuple[object, object, int, int, date]] = []
+    rows: list[tuple[UUID, UUID, int, int, date]] = []
     for plan in plans:
-        phases = phases_by_version[plan.current_id]
+        phases = phases_by_version[plan.version.id]
         past = sorted(past_by_plan[plan.id], key=lambda dose: (dose.anchor, dose.phase_index))
         clinic_id = plan.patient.clinic_id
         rows.extend(
@@ -154,7 +155,7 @@ def _extend_chunk(plan_ids: Sequence[object], horizon: Horizon) -> int:
     return len(rows)
 
 
-def _insert_doses(rows: Sequence[tuple[object, object, int, int, date]]) -> None:
+def _insert_doses(rows: Sequence[tuple[UUID, UUID, int, int, date]]) -> None:
     """Insert (plan, clinic, phase, sequence, due date) rows as due doses, in bulk."""
     if not rows:
         return
@@ -203,7 +204,7 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
     a dose re-planned to a new date (recording a late dose moves the rest). Only what is left
     is cancelled or created."""
     horizon = Horizon.for_today(today)
-    phases = list(plan.current.phases.order_by("order"))  # type: ignore[union-attr]
+    phases = list(plan.version.phases.order_by("order"))
     doses = list(
         plan.doses.exclude(status=DoseStatus.CANCELLED).select_related("phase").order_by("due_date")
     )
@@ -241,8 +242,8 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
     new: list[Dose] = []
     for index, due in enumerate(wanted):
         phase = phases[due.phase_index]
-        dose = matched.get(index)
-        if dose is None:
+        kept = matched.get(index)
+        if kept is None:
             new.append(
                 Dose(
                     plan=plan,
@@ -252,8 +253,8 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
                     due_date=due.due,
                 )
             )
-        elif (dose.phase_id, dose.sequence, dose.due_date) != (phase.id, due.sequence, due.due):
-            changed.append((dose, due))
+        elif (kept.phase_id, kept.sequence, kept.due_date) != (phase.id, due.sequence, due.due):
+            changed.append((kept, due))
     moved = sum(1 for dose, due in changed if dose.due_date != due.due)
     # Cancel first: a new dose may take the phase and sequence a cancelled one held.
     Dose.objects.bulk_update(stale, ["status", "cancelled_reason", "updated_at"])

@@ -12,20 +12,18 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from b12clinic.access import user_roles
-from b12clinic.audit import audit, diff, snapshot
-from b12clinic.models import Action
-from b12clinic.roles import CLINICIAN, NURSE
-from monitoring.models import AlertKind, Severity
-from monitoring.reminders import reminders_sync_for_patient
-from monitoring.services import alert_raise, rechecks_follow_first_injection
+from b12clinic.core.access import user_roles, works_in
+from b12clinic.core.audit import audit, diff, snapshot
+from b12clinic.core.events import publish
+from b12clinic.core.models import Action, Patient
+from b12clinic.core.roles import CLINICIAN
 
-from . import sites
+from . import events, sites
 from .materialise import doses_reconcile
 from .models import (
     Administration,
@@ -34,7 +32,6 @@ from .models import (
     DoseStatus,
     NotGivenReason,
     Outcome,
-    Patient,
     Plan,
     Setting,
     Site,
@@ -74,17 +71,11 @@ AUDITED_ADMINISTRATION_FIELDS = (
 )
 
 
-def _who(user: AbstractBaseUser | None) -> str:
+def _who(user: User | None) -> str:
     if user is None:
         return "someone"
     full = user.get_full_name() if hasattr(user, "get_full_name") else ""
     return full or user.get_username()
-
-
-def _is_staff_of(user: AbstractBaseUser, patient: Patient) -> bool:
-    return bool(user_roles(user) & {NURSE, CLINICIAN}) and (
-        patient.clinic.staff.filter(pk=user.pk).exists()
-    )
 
 
 def _lock(dose: Dose) -> tuple[Plan, Dose]:
@@ -176,7 +167,7 @@ def _check_date(
     errors: _Errors,
     future: bool,
 ) -> None:
-    start = plan.current.start_date  # type: ignore[union-attr]
+    start = plan.version.start_date
     if future:
         errors.add(field, "The time given is in the future.")
     elif given_on < start:
@@ -204,7 +195,7 @@ def _check_timing(
     plan: Plan,
     dose: Dose,
     given_on: date,
-    by: AbstractBaseUser,
+    by: User,
     override_reason: str,
     field: str,
     errors: _Errors,
@@ -308,26 +299,21 @@ def _check_stock(
         )
 
 
-def _after_reaction(
-    *, plan: Plan, administration: Administration, allergy: str, by: AbstractBaseUser
-) -> None:
+def _after_reaction(*, plan: Plan, administration: Administration, allergy: str, by: User) -> None:
     """An allergic reaction goes on the patient's record and in front of a clinician."""
     patient = Patient.objects.select_for_update().get(pk=plan.patient_id)
     entry = allergy.strip()
     if entry and entry.lower() not in patient.allergies.lower():
         patient.allergies = f"{patient.allergies.rstrip()}\n{entry}".strip()
         patient.save(update_fields=["allergies", "updated_at"])
-    version = plan.current
-    assert version is not None
-    alert_raise(
-        patient=patient,
-        plan=plan,
-        kind=AlertKind.ALLERGIC_REACTION,
-        severity=Severity.URGENT,
-        title=f"Allergic reaction to {version.product.generic_name} on "
-        f"{administration.given_on:%-d %b %Y}",
-        detail=f"Recorded by {_who(by)}: {entry}. {administration.notes}".strip(),
-        key=f"reaction:{administration.pk}",
+    publish(
+        events.ReactionRecorded(
+            patient=patient,
+            plan=plan,
+            administration=administration,
+            allergy=entry,
+            recorded_by=_who(by),
+        )
     )
 
 
@@ -344,14 +330,14 @@ def _save(record: Administration) -> Administration:
 
 def _replan(plan: Plan, today: date, why: str) -> None:
     doses_reconcile(plan=plan, today=today, cancel_reason=why)
-    reminders_sync_for_patient(patient=plan.patient)
+    publish(events.DosesReplanned(plan=plan))
 
 
 @transaction.atomic
 def dose_record_given(
     *,
     dose: Dose,
-    by: AbstractBaseUser,
+    by: User,
     given_at: datetime,
     site: str,
     side: str,
@@ -368,7 +354,7 @@ def dose_record_given(
 ) -> Administration:
     """An injection given in clinic by the signed-in member of staff."""
     plan, dose = _lock(dose)
-    if not _is_staff_of(by, plan.patient):
+    if not works_in(by, plan.patient.clinic):
         raise ValidationError("This dose belongs to a patient of another clinic.")
     zone = plan.patient.clinic.zone
     today = timezone.localtime(now, zone).date()
@@ -384,7 +370,7 @@ def dose_record_given(
     if not allergies_checked:
         errors.add("allergies_checked", "Confirm you checked the patient's allergies.")
     warnings = _check_site(
-        route=plan.current.route,  # type: ignore[union-attr]
+        route=plan.version.route,
         site=site,
         side=side,
         required=True,
@@ -455,7 +441,7 @@ def _save_given(
     today: date,
     record: Administration,
     allergy: str,
-    by: AbstractBaseUser,
+    by: User,
 ) -> Administration:
     """Save a first (or after a void, a renewed) record of a dose given, and what follows."""
     head = _head(dose)  # a voided record, if this dose was recorded before and voided
@@ -467,7 +453,7 @@ def _save_given(
     first = not plan.doses.filter(status=DoseStatus.GIVEN).exclude(pk=dose.pk).exists()
     _mark_given(dose, record.given_on)
     if first:
-        rechecks_follow_first_injection(plan=plan, first_injection=record.given_on)
+        publish(events.FirstInjectionGiven(plan=plan, given_on=record.given_on))
     if record.outcome == Outcome.ALLERGIC_REACTION:
         _after_reaction(plan=plan, administration=record, allergy=allergy, by=by)
     _replan(plan, today, f"Re-planned after the dose given on {record.given_on:%-d %b %Y}")
@@ -493,18 +479,18 @@ def _mark_given(dose: Dose, given_on: date | None) -> None:
     dose.save(update_fields=["status", "given_on", "updated_at"])
 
 
-def _may_record_outside(user: AbstractBaseUser, plan: Plan, setting: str) -> bool:
-    if _is_staff_of(user, plan.patient):
+def _may_record_outside(user: User, plan: Plan, setting: str) -> bool:
+    if works_in(user, plan.patient.clinic):
         return True
     own = plan.patient.user_id is not None and plan.patient.user_id == user.pk
-    return own and setting == Setting.HOME and plan.current.self_administered  # type: ignore[union-attr]
+    return own and setting == Setting.HOME and plan.version.self_administered
 
 
 @transaction.atomic
 def dose_record_given_outside(
     *,
     dose: Dose,
-    by: AbstractBaseUser,
+    by: User,
     setting: str,
     given_on: date,
     now: datetime,
@@ -531,7 +517,7 @@ def dose_record_given_outside(
         errors.add("setting", "Choose where it was given: at home or elsewhere.")
     _check_open(plan, dose, errors)
     warnings = _check_site(
-        route=plan.current.route,  # type: ignore[union-attr]
+        route=plan.version.route,
         site=site,
         side=side,
         required=False,
@@ -592,12 +578,12 @@ def dose_record_given_outside(
 
 @transaction.atomic
 def dose_record_not_given(
-    *, dose: Dose, by: AbstractBaseUser, reason: str, now: datetime, detail: str = ""
+    *, dose: Dose, by: User, reason: str, now: datetime, detail: str = ""
 ) -> DoseNotGiven:
     """A loading dose not given is made up on the next open day; a maintenance dose stays due
     on its date (overdue) until it is given or a clinician reschedules it."""
     plan, dose = _lock(dose)
-    if not _is_staff_of(by, plan.patient):
+    if not works_in(by, plan.patient.clinic):
         raise ValidationError("This dose belongs to a patient of another clinic.")
     today = timezone.localtime(now, plan.patient.clinic.zone).date()
     errors = _Errors()
@@ -653,7 +639,7 @@ def _lock_head(administration: Administration) -> tuple[Plan, Dose, Administrati
 def administration_amend(
     *,
     administration: Administration,
-    by: AbstractBaseUser,
+    by: User,
     reason: str,
     now: datetime,
     allergy: str = "",
@@ -664,7 +650,7 @@ def administration_amend(
     if unknown:
         raise TypeError(f"These fields cannot be corrected: {', '.join(sorted(unknown))}")
     plan, dose, head = _lock_head(administration)
-    if not _is_staff_of(by, plan.patient):
+    if not works_in(by, plan.patient.clinic):
         raise ValidationError("Only staff of the patient's clinic can correct this record.")
     zone = plan.patient.clinic.zone
     today = timezone.localtime(now, zone).date()
@@ -685,7 +671,7 @@ def administration_amend(
         future = False
         date_field = "given_on"
     _check_site(
-        route=plan.current.route,  # type: ignore[union-attr]
+        route=plan.version.route,
         site=fields["site"],
         side=fields["side"],
         required=in_clinic,
@@ -756,12 +742,12 @@ def administration_amend(
 
 @transaction.atomic
 def administration_void(
-    *, administration: Administration, by: AbstractBaseUser, reason: str, now: datetime
+    *, administration: Administration, by: User, reason: str, now: datetime
 ) -> Administration:
     """Record that an administration did not happen: the dose is due again. Only the latest
     recorded dose of a plan can be voided; older ones can be corrected."""
     plan, dose, head = _lock_head(administration)
-    if not _is_staff_of(by, plan.patient):
+    if not works_in(by, plan.patient.clinic):
         raise ValidationError("Only staff of the patient's clinic can void this record.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the record is void."})

@@ -5,21 +5,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from uuid import UUID
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 
+from b12clinic.core.access import staff_clinics
+from b12clinic.core.models import Clinic, Patient
+
 from . import adherence, sites
-from .access import staff_clinics
 from .models import (
     Administration,
     Cause,
-    Clinic,
     Dose,
     DoseNotGiven,
     DoseStatus,
-    Patient,
     Plan,
     PlanStatus,
     PlanVersion,
@@ -30,7 +31,7 @@ from .models import (
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def patient_list(*, user: AbstractBaseUser, query: str = "") -> QuerySet[Patient]:
+def patient_list(*, user: User, query: str = "") -> QuerySet[Patient]:
     """The patients of the user's clinics, searched by name, record number or date of birth,
     each with its active plan's next due date. One query, whatever the page size."""
     patients = Patient.objects.filter(clinic__in=staff_clinics(user)).select_related("clinic")
@@ -120,7 +121,7 @@ class DayRow:
 
     @property
     def version(self) -> PlanVersion:
-        return self.dose.plan.current  # type: ignore[return-value]
+        return self.dose.plan.version
 
     @property
     def last_site_display(self) -> str:
@@ -143,9 +144,11 @@ class DoneRow:
 
     @property
     def recorded_at(self) -> datetime:
+        if self.given is not None and self.given.given_at is not None:
+            return self.given.given_at
         record = self.given or self.not_given
         assert record is not None
-        return record.given_at if self.given and self.given.given_at else record.recorded_at
+        return record.recorded_at
 
 
 @dataclass(frozen=True)
@@ -175,8 +178,7 @@ def _position(dose: Dose, missed_before: int) -> str:
 
 
 def _overdue_alert(dose: Dose, days_overdue: int, clinic: Clinic) -> str:
-    version = dose.plan.current
-    assert version is not None
+    version = dose.plan.version
     if days_overdue <= clinic.overdue_alert_days:
         return ""
     if version.neurological:
@@ -256,7 +258,7 @@ def _row(
         last_site=last_site or "",
         last_side=last_side or "",
         suggested=sites.suggest_site(
-            route=dose.plan.current.route,  # type: ignore[union-attr]
+            route=dose.plan.version.route,
             last_site=last_site,
             last_side=last_side,
         ),
@@ -297,7 +299,7 @@ def day_list(*, clinic: Clinic, day: date) -> DayList:
     done.sort(key=lambda row: row.recorded_at)
     not_given_today = {n.dose.plan_id: n for n in not_given}
 
-    first: dict[object, Dose] = {}
+    first: dict[UUID, Dose] = {}
     extra: dict[object, int] = {}
     for dose in open_doses:
         if dose.plan_id in first:
@@ -389,7 +391,9 @@ def plan_records(*, plan: Plan) -> list[DoseRecord]:
 
 
 def plan_share_links(*, plan: Plan, now: datetime) -> list[ShareLink]:
-    links = list(plan.share_links.select_related("created_by").annotate(use_count=Count("uses")))
+    links: list[ShareLink] = list(
+        plan.share_links.select_related("created_by").annotate(use_count=Count("uses"))
+    )
     for link in links:
         link.state_now = link.state(now)  # type: ignore[attr-defined]
     return links

@@ -10,30 +10,19 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from b12clinic.access import user_roles
-from b12clinic.audit import audit, diff, snapshot
-from b12clinic.models import Action
-from b12clinic.roles import CLINICIAN
-from monitoring.reminders import reminders_sync_for_patient
-from monitoring.services import rechecks_cancel_for_plan, rechecks_plan
+from b12clinic.core.access import works_in
+from b12clinic.core.audit import audit, diff, snapshot
+from b12clinic.core.events import publish
+from b12clinic.core.models import Action, Clinic, Patient, Product
 
-from . import dosing, schedule
+from . import dosing, events, schedule
 from .materialise import doses_cancel_pending, doses_extend, doses_reconcile
-from .models import (
-    Clinic,
-    Patient,
-    Phase,
-    Plan,
-    PlanOverride,
-    PlanStatus,
-    PlanVersion,
-    Product,
-)
+from .models import Phase, Plan, PlanOverride, PlanStatus, PlanVersion
 
 MAX_START_DAYS_AGO = 31
 MAX_START_DAYS_AHEAD = 365
@@ -61,10 +50,6 @@ class Prescription:
     indication: dosing.Indication = dosing.Indication.DEFICIENCY
     self_administered: bool = False
     reasons: dict[str, str] = field(default_factory=dict)  # problem code -> override reason
-
-
-def _is_clinician_of(user: AbstractBaseUser, clinic: Clinic) -> bool:
-    return CLINICIAN in user_roles(user) and clinic.staff.filter(pk=user.pk).exists()
 
 
 # --- Patients --------------------------------------------------------------------------------
@@ -113,8 +98,8 @@ def _check_patient(patient: Patient, today: date) -> None:
 
 
 @transaction.atomic
-def patient_create(*, clinic: Clinic, by: AbstractBaseUser, today: date, **values: Any) -> Patient:
-    if not _is_clinician_of(by, clinic):
+def patient_create(*, clinic: Clinic, by: User, today: date, **values: Any) -> Patient:
+    if not works_in(by, clinic, as_clinician=True):
         raise ValidationError({"clinic": "You can only add patients to your own clinic."})
     patient = Patient(clinic=clinic, created_by=by, **_only(values, PATIENT_FIELDS))
     _check_patient(patient, today)
@@ -137,10 +122,8 @@ def patient_create(*, clinic: Clinic, by: AbstractBaseUser, today: date, **value
 
 
 @transaction.atomic
-def patient_update(
-    *, patient: Patient, by: AbstractBaseUser, today: date, **values: Any
-) -> Patient:
-    if not _is_clinician_of(by, patient.clinic):
+def patient_update(*, patient: Patient, by: User, today: date, **values: Any) -> Patient:
+    if not works_in(by, patient.clinic, as_clinician=True):
         raise ValidationError({"clinic": "You can only change patients of your own clinic."})
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     before = snapshot(locked, PATIENT_FIELDS)
@@ -159,7 +142,7 @@ def patient_update(
             changes=changes,
         )
     # New contact details or consent move, cancel or revive the unsent reminders.
-    reminders_sync_for_patient(patient=locked)
+    publish(events.PatientDetailsChanged(patient=locked))
     return locked
 
 
@@ -173,6 +156,16 @@ def _only(values: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
 # --- Plans -----------------------------------------------------------------------------------
 
 
+def _product_facts(product: Product) -> dosing.ProductFacts:
+    return dosing.ProductFacts(
+        code=product.code,
+        generic_name=product.generic_name,
+        strength_mcg_per_ml=product.strength_mcg_per_ml,
+        licensed_routes=product.routes,
+        is_cyanocobalamin=product.is_cyanocobalamin,
+    )
+
+
 def prescription_problems(prescription: Prescription, patient: Patient) -> list[dosing.Problem]:
     limits = dosing.DoseLimits(
         usual_min_mcg={prescription.product.code: prescription.product.usual_min_dose_mcg}
@@ -180,8 +173,11 @@ def prescription_problems(prescription: Prescription, patient: Patient) -> list[
     return dosing.check_dose(
         dose=prescription.dose,
         route=prescription.route,
-        product=prescription.product.facts(),
-        patient=patient.facts(),
+        product=_product_facts(prescription.product),
+        patient=dosing.PatientFacts(
+            cobalt_or_b12_sensitivity=patient.cobalt_or_b12_sensitivity,
+            leber_optic_neuropathy=patient.leber_optic_neuropathy,
+        ),
         indication=prescription.indication,
         limits=limits,
     )
@@ -234,7 +230,7 @@ def _save_version(
     plan: Plan,
     number: int,
     prescription: Prescription,
-    prescriber: AbstractBaseUser,
+    prescriber: User,
     reason: str,
     accepted: list[dosing.Problem],
 ) -> PlanVersion:
@@ -282,12 +278,12 @@ def _save_version(
 def plan_create(
     *,
     patient: Patient,
-    prescriber: AbstractBaseUser,
+    prescriber: User,
     prescription: Prescription,
     today: date,
     allow_concurrent: bool = False,
 ) -> Plan:
-    if not _is_clinician_of(prescriber, patient.clinic):
+    if not works_in(prescriber, patient.clinic, as_clinician=True):
         raise ValidationError(
             {"patient": "Only a clinician of the patient's clinic can prescribe."}
         )
@@ -318,8 +314,7 @@ def plan_create(
     plan.current = version
     plan.save(update_fields=["current"])
     doses_extend(plan_ids=[plan.id], today=today)
-    rechecks_plan(plan=plan, today=today)
-    reminders_sync_for_patient(patient=plan.patient)
+    publish(events.PlanStarted(plan=plan, today=today))
     audit(
         actor=prescriber,
         action=Action.CREATE,
@@ -348,7 +343,7 @@ def _lock_active(plan: Plan) -> Plan:
 def plan_amend(
     *,
     plan: Plan,
-    by: AbstractBaseUser,
+    by: User,
     prescription: Prescription,
     reason: str,
     today: date,
@@ -357,13 +352,13 @@ def plan_amend(
     rebuilt from them under the new rules."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the plan is being changed."})
-    if not _is_clinician_of(by, plan.patient.clinic):
+    if not works_in(by, plan.patient.clinic, as_clinician=True):
         raise ValidationError("Only a clinician of the patient's clinic can change the plan.")
     locked = _lock_active(plan)
     accepted = prescription_validate(
         prescription, patient=locked.patient, today=today, amending=True
     )
-    number = locked.current.number + 1  # type: ignore[union-attr]
+    number = locked.version.number + 1
     version = _save_version(
         plan=locked,
         number=number,
@@ -375,7 +370,7 @@ def plan_amend(
     locked.current = version
     locked.save(update_fields=["current"])
     doses_reconcile(plan=locked, today=today, cancel_reason=f"Superseded by version {number}")
-    reminders_sync_for_patient(patient=locked.patient)
+    publish(events.DosesReplanned(plan=locked))
     audit(
         actor=by,
         action=Action.CHANGE,
@@ -392,15 +387,14 @@ def plan_amend(
 def plan_end_loading(
     *,
     plan: Plan,
-    by: AbstractBaseUser,
+    by: User,
     maintenance_start: date,
     today: date,
     next_review: date | None = None,
 ) -> PlanVersion:
     """The clinician's review ends an open-ended loading phase; maintenance starts on a date."""
     locked = _lock_active(plan)
-    current = locked.current
-    assert current is not None
+    current = locked.version
     phases = [phase.rule() for phase in current.phases.order_by("order")]
     open_loading = [
         i
@@ -441,7 +435,7 @@ def plan_end_loading(
 def plan_stop(
     *,
     plan: Plan,
-    by: AbstractBaseUser,
+    by: User,
     reason: str,
     today: date,
     status: PlanStatus = PlanStatus.STOPPED,
@@ -450,18 +444,17 @@ def plan_stop(
         raise ValidationError({"reason": "Say why the plan ends."})
     if status == PlanStatus.ACTIVE:
         raise ValueError("plan_stop ends a plan; use plan_amend to change one")
-    if not _is_clinician_of(by, plan.patient.clinic):
+    if not works_in(by, plan.patient.clinic, as_clinician=True):
         raise ValidationError("Only a clinician of the patient's clinic can stop the plan.")
     locked = _lock_active(plan)
     locked.status = status
     locked.ended_at = timezone.now()
-    locked.ended_by = by  # type: ignore[assignment]
+    locked.ended_by = by
     locked.end_reason = reason.strip()
     locked.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
     label = "completed" if status == PlanStatus.COMPLETED else "stopped"
     doses_cancel_pending(plan=locked, reason=f"Plan {label}: {reason.strip()}")
-    rechecks_cancel_for_plan(plan=locked, reason=f"Plan {label}: {reason.strip()}")
-    reminders_sync_for_patient(patient=locked.patient)
+    publish(events.PlanEnded(plan=locked, reason=f"Plan {label}: {reason.strip()}"))
     audit(
         actor=by,
         action=Action.CHANGE,

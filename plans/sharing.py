@@ -7,16 +7,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from b12clinic.access import user_roles
-from b12clinic.audit import audit
-from b12clinic.models import Action
-from b12clinic.roles import CLINICIAN
+from b12clinic.core.access import works_in
+from b12clinic.core.audit import audit
+from b12clinic.core.models import Action, Clinic
 
-from .models import BadShareToken, Clinic, Plan, PlanStatus, ShareLink, ShareLinkUse, hash_secret
+from .models import BadShareToken, Plan, PlanStatus, ShareLink, ShareLinkUse, hash_secret
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365
@@ -31,10 +30,8 @@ class NewLink:
 
 
 @transaction.atomic
-def share_link_create(
-    *, plan: Plan, by: AbstractBaseUser, now: datetime, days: int = DEFAULT_DAYS
-) -> NewLink:
-    if CLINICIAN not in user_roles(by) or not plan.patient.clinic.staff.filter(pk=by.pk).exists():
+def share_link_create(*, plan: Plan, by: User, now: datetime, days: int = DEFAULT_DAYS) -> NewLink:
+    if not works_in(by, plan.patient.clinic, as_clinician=True):
         raise ValidationError("Only a clinician of the patient's clinic can share the schedule.")
     if plan.status != PlanStatus.ACTIVE:
         raise ValidationError("Only an active plan's schedule can be shared.")
@@ -59,11 +56,8 @@ def share_link_create(
 
 
 @transaction.atomic
-def share_link_revoke(*, link: ShareLink, by: AbstractBaseUser, now: datetime) -> ShareLink:
-    if (
-        CLINICIAN not in user_roles(by)
-        or not link.plan.patient.clinic.staff.filter(pk=by.pk).exists()
-    ):
+def share_link_revoke(*, link: ShareLink, by: User, now: datetime) -> ShareLink:
+    if not works_in(by, link.plan.patient.clinic, as_clinician=True):
         raise ValidationError("Only a clinician of the patient's clinic can revoke the link.")
     updated = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
         revoked_at=now, revoked_by=by

@@ -1,17 +1,15 @@
 from django.urls import path
 
-from . import document_views, dose_views, views
+from . import dose_views, views
 
 app_name = "plans"
 
 urlpatterns = [
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),
-    path("patients/<uuid:patient_id>/", views.patient_detail, name="patient_detail"),
     path("patients/<uuid:patient_id>/edit/", views.patient_edit, name="patient_edit"),
     path("patients/<uuid:patient_id>/plans/new/", views.plan_create, name="plan_create"),
     path("plans/dose-as-read/", views.dose_as_read, name="dose_as_read"),
-    path("plans/<uuid:plan_id>/", views.plan_detail, name="plan_detail"),
     path("plans/<uuid:plan_id>/amend/", views.plan_amend, name="plan_amend"),
     path("plans/<uuid:plan_id>/stop/", views.plan_stop, name="plan_stop"),
     path("plans/<uuid:plan_id>/end-loading/", views.plan_end_loading, name="plan_end_loading"),
@@ -34,24 +32,6 @@ urlpatterns = [
         dose_views.administration_void,
         name="administration_void",
     ),
-    path("plans/<uuid:plan_id>/schedule.pdf", document_views.plan_schedule_pdf, name="plan_pdf"),
-    path("plans/<uuid:plan_id>/schedule.ics", document_views.plan_schedule_ics, name="plan_ics"),
-    path(
-        "plans/<uuid:plan_id>/share-links/",
-        document_views.share_link_create,
-        name="share_link_create",
-    ),
-    path(
-        "share-links/<uuid:link_id>/revoke/",
-        document_views.share_link_revoke,
-        name="share_link_revoke",
-    ),
-    path("s/<str:token>/", document_views.shared_schedule, name="shared_schedule"),
-    path("s/<str:token>/schedule.pdf", document_views.shared_schedule_pdf, name="shared_pdf"),
-    path("s/<str:token>/schedule.ics", document_views.shared_schedule_ics, name="shared_ics"),
-    path("me/schedule.pdf", document_views.me_schedule_pdf, name="me_pdf"),
-    path("me/schedule.ics", document_views.me_schedule_ics, name="me_ics"),
-    path("me/", views.me, name="me"),
     path(
         "me/doses/<uuid:dose_id>/given-at-home/",
         dose_views.me_given_at_home,

@@ -12,16 +12,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from b12clinic.access import clinician_required, patient_required, staff_required
-from b12clinic.audit import audit_read
-from b12clinic.models import Action
-from monitoring import selectors as monitoring_selectors
-from monitoring.forms import RecheckAddForm
+from b12clinic.core.access import (
+    AuthenticatedRequest,
+    clinician_required,
+    staff_clinics,
+    staff_required,
+)
+from b12clinic.core.models import Patient
 
 from . import dosing, forms, schedule, selectors, services
-from .access import get_patient_for_staff, get_plan_for_staff, staff_clinics
+from .access import get_patient_for_staff, get_plan_for_staff
 from .materialise import Horizon
-from .models import Administration, Patient, Plan, PlanStatus
+from .models import Plan, PlanStatus
 from .regimens import REGIMENS
 
 PREVIEW_DOSES = 12
@@ -37,7 +39,7 @@ def _today(patient: Patient | None = None) -> date:
 
 
 @staff_required
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: AuthenticatedRequest) -> HttpResponse:
     search = forms.PatientSearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     paginator = Paginator(selectors.patient_list(user=request.user, query=query), 25)
@@ -51,7 +53,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: AuthenticatedRequest) -> HttpResponse:
     clinics = list(staff_clinics(request.user))
     form = forms.PatientForm(request.POST or None, clinics=clinics)
     if request.method == "POST" and form.is_valid():
@@ -69,13 +71,13 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             forms.apply_errors(error, form)
         else:
             messages.success(request, f"{patient.full_name} was added.")
-            return redirect("plans:patient_detail", patient_id=patient.pk)
+            return redirect("monitoring:patient_detail", patient_id=patient.pk)
     return render(request, "plans/patient_form.html", {"form": form, "creating": True})
 
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
+def patient_edit(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_staff(request.user, patient_id)
     form = forms.PatientForm(request.POST or None, instance=patient, clinics=[patient.clinic])
     if request.method == "POST" and form.is_valid():
@@ -87,27 +89,9 @@ def patient_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
             forms.apply_errors(error, form)
         else:
             messages.success(request, "The patient's details were saved.")
-            return redirect("plans:patient_detail", patient_id=patient.pk)
+            return redirect("monitoring:patient_detail", patient_id=patient.pk)
     return render(
         request, "plans/patient_form.html", {"form": form, "patient": patient, "creating": False}
-    )
-
-
-@staff_required
-def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
-    patient = get_patient_for_staff(request.user, patient_id)
-    audit_read(request, action=Action.VIEW, obj=patient, patient=patient, summary="Chart opened")
-    plans = selectors.patient_plans(patient=patient)
-    return render(
-        request,
-        "plans/patient_detail.html",
-        {
-            "patient": patient,
-            "plans": plans,
-            "active_plan": next((p for p in plans if p.is_active), None),
-            "today": _today(patient),
-            "reminder_log": monitoring_selectors.patient_reminders(patient=patient),
-        },
     )
 
 
@@ -173,7 +157,7 @@ def _prescribe_page(
 
 @clinician_required
 @require_GET
-def dose_as_read(request: HttpRequest) -> JsonResponse:
+def dose_as_read(request: AuthenticatedRequest) -> JsonResponse:
     """The dose as the prescribe page will read it, echoed beside the field while typing."""
     form = forms.DoseReadForm(request.GET)
     if not form.is_valid():
@@ -186,7 +170,7 @@ def dose_as_read(request: HttpRequest) -> JsonResponse:
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def plan_create(request: HttpRequest, patient_id: str) -> HttpResponse:
+def plan_create(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_staff(request.user, patient_id)
     today = _today(patient)
     regimen = forms.regimen_for(request.GET.get("regimen", "uk_standard"))
@@ -212,69 +196,19 @@ def plan_create(request: HttpRequest, patient_id: str) -> HttpResponse:
             patient=patient, prescriber=request.user, prescription=prescription, today=today
         )
         messages.success(request, "The plan was saved and its doses scheduled.")
-        return redirect("plans:plan_detail", plan_id=plan.pk)
+        return redirect("monitoring:plan_detail", plan_id=plan.pk)
 
     return _prescribe_page(request, patient=patient, form=form, phases=phases, plan=None, save=save)
 
 
-@staff_required
-def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
-    plan = get_plan_for_staff(request.user, plan_id)
-    audit_read(request, action=Action.VIEW, obj=plan, patient=plan.patient, summary="Plan opened")
-    today = _today(plan.patient)
-    versions = selectors.plan_versions(plan=plan)
-    current = versions[0]
-    awaiting_review = [
-        phase
-        for phase in current.phases.all()
-        if phase.end_rule == schedule.EndRule.AT_REVIEW and phase.end_date is None
-    ]
-    return render(
-        request,
-        "plans/plan_detail.html",
-        {
-            "plan": plan,
-            "patient": plan.patient,
-            "current": current,
-            "versions": versions,
-            **_timeline_context(request, plan, today),
-            "adherence": selectors.plan_adherence(plan=plan, today=today),
-            "records": selectors.plan_records(plan=plan),
-            "rechecks": monitoring_selectors.plan_rechecks(plan=plan, today=today),
-            "share_links": selectors.plan_share_links(plan=plan, now=timezone.now()),
-            "recheck_form": RecheckAddForm(today=today),
-            "first_open": plan.doses.filter(status="due").order_by("due_date").first(),
-            "awaiting_review": awaiting_review,
-            "today": today,
-        },
-    )
-
-
-UPCOMING_SHOWN = 12
-
-
-def _timeline_context(request: HttpRequest, plan: Plan, today: date) -> dict[str, Any]:
-    """Every past dose, and the next dozen unless the whole horizon is asked for."""
-    show_all = request.GET.get("all") == "1"
-    rows = selectors.plan_timeline(plan=plan, today=today, include_cancelled=show_all)
-    upcoming = [i for i, row in enumerate(rows) if row.dose.due_date >= today]
-    hidden = 0
-    if not show_all and len(upcoming) > UPCOMING_SHOWN:
-        cut = upcoming[UPCOMING_SHOWN]
-        hidden = len(rows) - cut
-        rows = rows[:cut]
-    return {"timeline": rows, "show_all": show_all, "hidden_upcoming": hidden}
-
-
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def plan_amend(request: HttpRequest, plan_id: str) -> HttpResponse:
+def plan_amend(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
     plan = get_plan_for_staff(request.user, plan_id)
     if plan.status != PlanStatus.ACTIVE:
         messages.error(request, "Only an active plan can be changed.")
-        return redirect("plans:plan_detail", plan_id=plan.pk)
-    current = plan.current
-    assert current is not None
+        return redirect("monitoring:plan_detail", plan_id=plan.pk)
+    current = plan.version
     if request.method == "POST":
         form = forms.AmendForm(request.POST)
         phases = forms.PhaseFormSet(request.POST, prefix="phases")
@@ -316,7 +250,7 @@ def plan_amend(request: HttpRequest, plan_id: str) -> HttpResponse:
             today=today,
         )
         messages.success(request, f"Version {version.number} of the plan was saved.")
-        return redirect("plans:plan_detail", plan_id=plan.pk)
+        return redirect("monitoring:plan_detail", plan_id=plan.pk)
 
     return _prescribe_page(
         request, patient=plan.patient, form=form, phases=phases, plan=plan, save=save
@@ -325,7 +259,7 @@ def plan_amend(request: HttpRequest, plan_id: str) -> HttpResponse:
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def plan_stop(request: HttpRequest, plan_id: str) -> HttpResponse:
+def plan_stop(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
     plan = get_plan_for_staff(request.user, plan_id)
     form = forms.StopForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -341,16 +275,16 @@ def plan_stop(request: HttpRequest, plan_id: str) -> HttpResponse:
             forms.apply_errors(error, form)
         else:
             messages.success(request, "The plan was ended and its future doses cancelled.")
-            return redirect("plans:plan_detail", plan_id=plan.pk)
+            return redirect("monitoring:plan_detail", plan_id=plan.pk)
     return render(request, "plans/plan_stop.html", {"plan": plan, "form": form})
 
 
 @clinician_required
 @require_http_methods(["GET", "POST"])
-def plan_end_loading(request: HttpRequest, plan_id: str) -> HttpResponse:
+def plan_end_loading(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
     plan = get_plan_for_staff(request.user, plan_id)
     today = _today(plan.patient)
-    maintenance = plan.current.phases.filter(kind="maintenance").first()  # type: ignore[union-attr]
+    maintenance = plan.version.phases.filter(kind="maintenance").first()
     suggested = None
     if maintenance is not None:
         suggested = (
@@ -370,57 +304,7 @@ def plan_end_loading(request: HttpRequest, plan_id: str) -> HttpResponse:
             forms.apply_errors(error, form)
         else:
             messages.success(request, "Loading ended; maintenance doses are scheduled.")
-            return redirect("plans:plan_detail", plan_id=plan.pk)
+            return redirect("monitoring:plan_detail", plan_id=plan.pk)
     return render(
         request, "plans/plan_end_loading.html", {"plan": plan, "form": form, "today": today}
-    )
-
-
-# --- The patient's own page (the full portal comes with the written schedule) ---------------
-
-
-@patient_required
-def me(request: HttpRequest) -> HttpResponse:
-    """The patient's own page: next injection, what is coming, what was given, downloads."""
-    patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
-    if patient is not None:
-        audit_read(
-            request, action=Action.VIEW, obj=patient, patient=patient, summary="Own page opened"
-        )
-    plan = None
-    upcoming: list[Any] = []
-    past: list[Any] = []
-    rechecks: list[Any] = []
-    if patient is not None:
-        plan = (
-            patient.plans.filter(status=PlanStatus.ACTIVE)
-            .select_related("current__product")
-            .first()
-        )
-        if plan is not None:
-            upcoming = list(plan.doses.filter(status="due").order_by("due_date")[:8])
-            rechecks = [
-                (r, state)
-                for r, state in monitoring_selectors.plan_rechecks(plan=plan, today=_today(patient))
-                if state in ("pending", "due", "overdue") and r.tests
-            ]
-        past = list(
-            Administration.objects.filter(
-                dose__plan__patient=patient,
-                is_void=False,
-                replaced_by__isnull=True,
-                given_on__isnull=False,
-            ).order_by("-given_on")[:12]
-        )
-    return render(
-        request,
-        "plans/me.html",
-        {
-            "patient": patient,
-            "plan": plan,
-            "upcoming": upcoming,
-            "rechecks": rechecks,
-            "past": past,
-            "today": _today(patient),
-        },
     )

@@ -4,6 +4,7 @@ Reads like healthchecks' alice/bob/charlie: "the clinician can, the nurse can, t
 gets 404".
 """
 
+import functools
 import importlib
 import os
 from datetime import date, datetime
@@ -13,8 +14,8 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from b12clinic.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
-from plans.models import Clinic
+from b12clinic.core.models import Clinic
+from b12clinic.core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 from tests.clock import pinned_now
 
 PASSWORD = "correct horse battery staple"
@@ -118,23 +119,36 @@ def no_role_user(db) -> User:
 
 # What the data migrations put in the database: roles, products, permissions.
 DATA_MIGRATIONS = [
-    ("b12clinic.migrations.0001_role_groups", "create_role_groups"),
+    ("b12clinic.core.migrations.0001_role_groups", "create_role_groups"),
     ("plans.migrations.0003_seed_products", "seed_products"),
-    ("b12clinic.migrations.0002_plans_permissions", "grant"),
-    ("b12clinic.migrations.0003_administration_permissions", "grant"),
+    ("b12clinic.core.migrations.0002_plans_permissions", "grant"),
+    ("b12clinic.core.migrations.0003_administration_permissions", "grant"),
     ("monitoring.migrations.0003_seed_lab_catalogue", "seed"),
-    ("b12clinic.migrations.0004_monitoring_permissions", "grant"),
-    ("b12clinic.migrations.0005_reminder_permissions", "grant"),
-    ("b12clinic.migrations.0006_share_link_permissions", "grant"),
-    ("b12clinic.migrations.0008_audit_append_only", "grant"),
+    ("b12clinic.core.migrations.0004_monitoring_permissions", "grant"),
+    ("b12clinic.core.migrations.0005_reminder_permissions", "grant"),
+    ("b12clinic.core.migrations.0006_share_link_permissions", "grant"),
+    ("b12clinic.core.migrations.0008_audit_append_only", "grant"),
+    (
+        "b12clinic.core.migrations.0011_clinics_patients_products_join_the_kernel",
+        "move_into_the_kernel",
+    ),
 ]
 
 
 @pytest.fixture
 def migration_data(transactional_db: None) -> None:
     """Transactional tests flush the database after each test, taking with it what the data
-    migrations put there; put it back by running those migrations' own functions."""
-    from django.apps import apps
-
+    migrations put there; put it back by running those migrations' own functions, each with the
+    models as they were when it ran (some have moved app since)."""
     for module, function in DATA_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
+        getattr(importlib.import_module(module), function)(_historical_apps(module), None)
+
+
+@functools.cache
+def _historical_apps(module: str):
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    *package, name = module.split(".")
+    label = "b12clinic" if package[0] == "b12clinic" else package[0]
+    return MigrationLoader(connection).project_state((label, name), at_end=True).apps

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
-import plans.models
+import b12clinic.core.models
 
 
 class Migration(migrations.Migration):
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         default="Europe/London",
                         max_length=64,
-                        validators=[plans.models.validate_time_zone],
+                        validators=[b12clinic.core.models.validate_time_zone],
                     ),
                 ),
                 ("address", models.TextField(blank=True)),

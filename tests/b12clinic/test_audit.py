@@ -9,9 +9,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from b12clinic.audit import audit, verify_chain
-from b12clinic.models import Action, AuditEvent, AuditImmutable
-from plans.models import Patient
+from b12clinic.core.audit import audit, verify_chain
+from b12clinic.core.models import Action, AuditEvent, AuditImmutable, Patient
 from plans.services import patient_update
 from tests.conftest import on_ci
 from tests.plans.conftest import TODAY
@@ -56,9 +55,9 @@ def test_the_record_is_part_of_the_change_transaction(patient, clinician):
 def test_looking_at_a_chart_and_downloading_are_recorded(client, patient, clinician):
     plan = new_plan(patient, clinician)
     client.force_login(clinician)
-    client.get(reverse("plans:patient_detail", args=[patient.pk]))
-    client.get(reverse("plans:plan_pdf", args=[plan.pk]))
-    client.get(reverse("plans:plan_ics", args=[plan.pk]))
+    client.get(reverse("monitoring:patient_detail", args=[patient.pk]))
+    client.get(reverse("monitoring:plan_pdf", args=[plan.pk]))
+    client.get(reverse("monitoring:plan_ics", args=[plan.pk]))
     client.get(reverse("plans:today_csv"))
     summaries = list(
         AuditEvent.objects.filter(actor=clinician).order_by("id").values_list("action", "summary")

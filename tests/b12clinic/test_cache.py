@@ -33,7 +33,7 @@ def test_a_dead_redis_is_a_miss_not_an_error():
 def test_signing_in_pages_and_the_pdf_work_with_the_cache_down(client, clinician, clinic):
     from datetime import date
 
-    from plans.models import Patient
+    from b12clinic.core.models import Patient
 
     patient = Patient.objects.create(
         clinic=clinic,
@@ -56,6 +56,8 @@ def test_signing_in_pages_and_the_pdf_work_with_the_cache_down(client, clinician
             reverse("login"), {"username": clinician.username, "password": PASSWORD}
         )
         assert response.status_code == 302
-        assert client.get(reverse("plans:patient_detail", args=[patient.pk])).status_code == 200
-        pdf = client.get(reverse("plans:plan_pdf", args=[plan.pk]))
+        assert (
+            client.get(reverse("monitoring:patient_detail", args=[patient.pk])).status_code == 200
+        )
+        pdf = client.get(reverse("monitoring:plan_pdf", args=[plan.pk]))
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -165,7 +165,7 @@ def test_a_clinic_admin_manages_only_their_clinics_staff(client, clinic_admin, c
     assert other.status_code == 302  # "does not exist" for them
     own = client.get(reverse("admin:auth_user_change", args=[clinician.pk])).content.decode()
     assert 'name="is_superuser"' not in own
-    clinics = client.get(reverse("admin:plans_clinic_changelist")).content.decode()
+    clinics = client.get(reverse("admin:b12clinic_clinic_changelist")).content.decode()
     assert outsider.clinics.get().name not in clinics
     assert clinician.clinics.get().name in clinics
 

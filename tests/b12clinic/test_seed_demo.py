@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
-from b12clinic.access import primary_role
-from plans.models import Clinic
+from b12clinic.core.access import primary_role
+from b12clinic.core.models import Clinic
 
 
 def seed() -> str:

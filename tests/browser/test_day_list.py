@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from b12clinic.core.models import Patient
 from b12clinic.demo import DEMO_PASSWORD, demo_seed
 from monitoring.models import Alert
-from plans.models import Administration, DoseNotGiven, Patient
+from plans.models import Administration, DoseNotGiven
 from plans.services import plan_amend, prescription_from_version
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD, make_user

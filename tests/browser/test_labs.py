@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from b12clinic.core.models import Patient
 from b12clinic.demo import DEMO_PASSWORD, demo_seed
 from monitoring.models import Alert, LabResult
-from plans.models import Patient
 from tests.browser.conftest import log_in
 
 

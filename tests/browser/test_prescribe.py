@@ -156,7 +156,7 @@ def test_the_dose_is_echoed_as_read_while_typing_and_an_unclear_one_is_asked_abo
 def test_staff_of_two_clinics_choose_the_clinic_for_a_new_patient(clinician_page):
     from django.contrib.auth.models import User
 
-    from plans.models import Clinic, Patient
+    from b12clinic.core.models import Clinic, Patient
 
     second = Clinic.objects.create(name="Hillside Annexe", open_weekdays="01234")
     second.staff.add(User.objects.get(username="clinician"))

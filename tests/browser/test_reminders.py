@@ -2,10 +2,10 @@
 
 from playwright.sync_api import Page, expect
 
+from b12clinic.core.models import Patient
 from b12clinic.demo import DEMO_PASSWORD, demo_seed
 from monitoring.models import Reminder
-from monitoring.reminders import opt_out_url
-from plans.models import Patient
+from monitoring.reminders.optout import opt_out_url
 from tests.browser.conftest import log_in
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
+from b12clinic.core.models import Clinic
 from b12clinic.demo import DEMO_PASSWORD, demo_seed
-from plans.models import Clinic
 from tests.browser.conftest import log_in
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_overdue_neurological_or_pernicious_anaemia_patients_raise_one_alert_each(
     patient, clinician, nurse, clinic
 ):
-    from plans.models import Patient
+    from b12clinic.core.models import Patient
 
     dietary = Patient.objects.create(
         clinic=clinic,
@@ -130,7 +130,7 @@ def test_the_dashboard_runs_the_same_queries_for_one_overdue_recheck_and_for_man
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from plans.models import Patient
+    from b12clinic.core.models import Patient
 
     def patients_with_overdue_baselines(count: int, first: int) -> None:
         for n in range(first, first + count):

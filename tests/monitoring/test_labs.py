@@ -391,7 +391,7 @@ def test_plan_page_lists_rechecks_and_the_clinician_can_mark_one_not_needed(
 ):
     plan = new_plan(patient, clinician)
     client.force_login(clinician)
-    page = client.get(reverse("plans:plan_detail", args=[plan.pk])).content.decode()
+    page = client.get(reverse("monitoring:plan_detail", args=[plan.pk])).content.decode()
     assert "Reticulocytes at day 7–10" in page
     recheck = plan.rechecks.get(kind="fbc_yearly")
     url = reverse("monitoring:recheck_cancel", args=[recheck.pk])
@@ -446,8 +446,8 @@ def test_first_course_rechecks_lapse_with_a_reason_and_stay_in_the_history(
 ):
     """Defect: a maintenance patient a year in showed four first-course rechecks overdue
     since the year before, on the dashboard and in his written schedule."""
+    from monitoring.documents.schedule import schedule_document
     from monitoring.services import rechecks_lapse
-    from plans.documents import schedule_document
     from tests.plans.recording_helpers import at
 
     plan = new_plan(patient, clinician, "uk_prophylaxis")

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
+from b12clinic.core.models import Patient, Product
 from plans import dosing
-from plans.models import Patient, Product
 from plans.regimens import CYANOCOBALAMIN, HYDROXOCOBALAMIN, REGIMENS
 from plans.services import Prescription
 

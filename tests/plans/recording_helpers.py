@@ -3,7 +3,8 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from plans.models import Administration, Dose, DoseStatus, Patient, Plan
+from b12clinic.core.models import Patient
+from plans.models import Administration, Dose, DoseStatus, Plan
 from plans.recording import dose_record_given
 from plans.services import plan_create
 from tests.plans.conftest import TODAY, prescription

@@ -10,8 +10,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from b12clinic.core.models import Patient
 from plans import schedule
-from plans.models import Administration, DoseNotGiven, DoseStatus, Patient
+from plans.models import Administration, DoseNotGiven, DoseStatus
 from plans.recording import dose_record_not_given
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import at, give_next, new_plan, open_doses

@@ -6,8 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from b12clinic.core.models import Patient
 from monitoring.models import Alert
-from plans.models import Administration, Dose, DoseNotGiven, DoseStatus, Patient
+from plans.models import Administration, Dose, DoseNotGiven, DoseStatus
 from plans.recording import (
     administration_amend,
     administration_void,

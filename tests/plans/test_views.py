@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from plans.models import Dose, DoseStatus, Patient, Plan
+from b12clinic.core.models import Patient
+from plans.models import Dose, DoseStatus, Plan
 from plans.services import plan_create
 from tests.plans.conftest import prescription
 

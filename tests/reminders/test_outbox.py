@@ -11,14 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.models import Reminder
-from monitoring.reminders import (
-    digests_plan,
-    opt_out_url,
-    reminder_retry,
-    reminders_deliver,
-    reminders_reclaim,
-    reminders_sync_for_patient,
-)
+from monitoring.reminders.delivery import reminder_retry, reminders_deliver, reminders_reclaim
+from monitoring.reminders.optout import opt_out_url
+from monitoring.reminders.planning import digests_plan, reminders_sync_for_patient
 from plans.recording import dose_record_not_given
 from plans.services import patient_update, plan_stop
 from tests.conftest import make_user
@@ -201,7 +196,7 @@ def test_bad_input_fails_one_reminder_readably_and_the_rest_flow(
 ):
     plan_starting_in(consenting, clinician, 2)
     other = make_user("tom", "clinician", clinic=clinic_open_daily)
-    from plans.models import Patient
+    from b12clinic.core.models import Patient
 
     no_address = Patient.objects.create(
         clinic=clinic_open_daily,
@@ -280,7 +275,7 @@ def gateway(settings):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     Gateway.received, Gateway.status = [], 201
-    settings.SMS_BACKEND = "monitoring.sms.HttpGatewayBackend"
+    settings.SMS_BACKEND = "monitoring.reminders.sms.HttpGatewayBackend"
     settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/2010-04-01"
     settings.SMS_ACCOUNT, settings.SMS_TOKEN, settings.SMS_FROM = "AC123", "secret", "B12Clinic"
     yield Gateway
@@ -328,7 +323,7 @@ def test_quiet_hours_hold_a_reminder_until_morning(consenting, clinician, clinic
 
 
 def test_a_dead_workers_rows_are_reclaimed(consenting, clinician, clinic_open_daily):
-    from monitoring.reminders import reminders_claim
+    from monitoring.reminders.delivery import reminders_claim
 
     plan_starting_in(consenting, clinician, 2)
     moment = timezone.now() + timedelta(days=400)
@@ -372,7 +367,7 @@ def test_staff_pages_show_the_log_and_retry_a_failure(
     reminder = pending(consenting)[0]
     Reminder.objects.filter(pk=reminder.pk).update(status="failed", last_error="Mailbox full")
     client.force_login(nurse)
-    page = client.get(reverse("plans:patient_detail", args=[consenting.pk])).content.decode()
+    page = client.get(reverse("monitoring:patient_detail", args=[consenting.pk])).content.decode()
     assert "Mailbox full" in page and 'data-testid="reminder-log"' in page
     failed = client.get(reverse("monitoring:reminders_failed")).content.decode()
     assert "Mailbox full" in failed
@@ -445,3 +440,12 @@ def test_the_failed_list_runs_the_same_queries_for_one_or_many(
         return len(captured)
 
     assert queries_with(1) == queries_with(8)
+
+
+def test_an_sms_backend_named_by_its_former_path_still_loads(settings):
+    from monitoring.reminders.sms import ConsoleBackend, HttpGatewayBackend, get_backend
+
+    settings.SMS_BACKEND = "monitoring.sms.ConsoleBackend"
+    assert isinstance(get_backend(), ConsoleBackend)
+    settings.SMS_BACKEND = "monitoring.reminders.sms.HttpGatewayBackend"
+    assert isinstance(get_backend(), HttpGatewayBackend)

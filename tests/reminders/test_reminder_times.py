@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitoring.reminder_times import after_quiet_hours, backoff, in_quiet_hours, send_time
+from monitoring.reminders.times import after_quiet_hours, backoff, in_quiet_hours, send_time
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

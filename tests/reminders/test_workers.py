@@ -11,8 +11,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from b12clinic.core.models import Patient
 from monitoring.models import Reminder
-from plans.models import Patient
 from tests.conftest import on_ci
 from tests.plans.recording_helpers import new_plan, open_doses
 from tests.reminders.conftest import Worker, tick

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from b12clinic.core.models import Patient
 from monitoring.models import Reminder
-from monitoring.reminders import opt_out_token
+from monitoring.reminders.optout import opt_out_token
 from monitoring.services import Entry, alert_raise, lab_results_add
-from plans.models import Patient
 from plans.sharing import share_link_create
 from tests.plans.recording_helpers import give_next, new_plan, open_doses
 

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
-from b12clinic.models import AuditEvent
-from b12clinic.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
+from b12clinic.core.models import AuditEvent
+from b12clinic.core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 from monitoring.models import LabTest, ReferenceRange
 from tests.conftest import PASSWORD, make_user
 
@@ -23,7 +23,7 @@ def admin_world(clinic, other_clinic, clinic_admin, nurse, outsider):
     b_admin = make_user("badmin", CLINIC_ADMIN, clinic=other_clinic, is_staff=True)
     from datetime import date
 
-    from plans.models import Patient
+    from b12clinic.core.models import Patient
 
     Patient.objects.create(
         clinic=other_clinic,
@@ -133,7 +133,7 @@ def test_staff_choices_hold_only_people_already_in_the_admins_clinics(
     client, clinic, clinic_admin, admin_world, who
 ):
     client.force_login(clinic_admin)
-    url = reverse("admin:plans_clinic_change", args=[clinic.pk])
+    url = reverse("admin:b12clinic_clinic_change", args=[clinic.pk])
     page = client.get(url).content.decode()
     assert f'value="{admin_world[who].pk}"' not in page
     staff = list(clinic.staff.values_list("pk", flat=True))
@@ -155,7 +155,7 @@ def test_another_clinic_cannot_be_opened_or_changed(
     client, other_clinic, clinic_admin, admin_world
 ):
     client.force_login(clinic_admin)
-    url = reverse("admin:plans_clinic_change", args=[other_clinic.pk])
+    url = reverse("admin:b12clinic_clinic_change", args=[other_clinic.pk])
     assert not _opened(client.get(url), other_clinic.name)
     client.post(url, {"name": "Renamed", "staff": [clinic_admin.pk]})
     other_clinic.refresh_from_db()
@@ -263,11 +263,11 @@ def test_a_new_user_cannot_be_put_in_another_clinic(
 def test_admin_changes_of_staff_and_ranges_are_in_the_audit_chain(
     client, clinic, clinic_admin, admin_world
 ):
-    from b12clinic.audit import verify_chain
+    from b12clinic.core.audit import verify_chain
 
     client.force_login(clinic_admin)
     nurse = admin_world["own_nurse"]
-    url = reverse("admin:plans_clinic_change", args=[clinic.pk])
+    url = reverse("admin:b12clinic_clinic_change", args=[clinic.pk])
     response = client.post(url, {**_form_data(client, url), "staff": [clinic_admin.pk]})
     assert response.status_code == 302, response.content.decode()[:3000]
     assert not clinic.staff.filter(pk=nurse.pk).exists()
@@ -297,7 +297,7 @@ def test_roles_cannot_be_changed_or_added_by_a_clinic_admin(client, clinic_admin
     assert Group.objects.filter(name=NURSE).exists()
 
 
-@pytest.mark.parametrize("name", ["admin:plans_clinic_add", "admin:plans_clinic_delete"])
+@pytest.mark.parametrize("name", ["admin:b12clinic_clinic_add", "admin:b12clinic_clinic_delete"])
 def test_clinics_are_made_and_removed_only_by_a_superuser(client, clinic, clinic_admin, name):
     client.force_login(clinic_admin)
     url = reverse(name) if name.endswith("_add") else reverse(name, args=[clinic.pk])

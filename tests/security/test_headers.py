@@ -30,7 +30,7 @@ def test_no_page_a_signed_in_user_sees_is_stored(client, world, role):
 
 
 def test_a_patients_share_and_opt_out_pages_are_not_stored(client, world):
-    for name in ("plans:shared_schedule", "monitoring:reminder_opt_out"):
+    for name in ("monitoring:shared_schedule", "monitoring:reminder_opt_out"):
         arguments, _ = MATRIX[name]
         response = client.get(reverse(name, args=[world.ids[a] for a in arguments]))
         assert response.status_code == 200

@@ -58,7 +58,7 @@ def hung_cache(settings, hung_redis):
 def test_a_hung_cache_costs_a_request_one_timeout_and_the_next_none(client, world, hung_cache):
     _, accepted = hung_cache
     client.force_login(world.users["clinician"])
-    chart = reverse("plans:patient_detail", args=[world.ids["patient_id"]])
+    chart = reverse("monitoring:patient_detail", args=[world.ids["patient_id"]])
     assert client.get(chart).status_code == 200
     assert len(accepted) == 1, "after one timeout the request stopped calling the cache"
     assert client.get(reverse("plans:patient_list")).status_code == 200

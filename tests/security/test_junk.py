@@ -53,12 +53,12 @@ FORMS = [
     ("monitoring:result_void", ("result_id",), "clinician"),
     ("monitoring:recheck_cancel", ("recheck_id",), "clinician"),
     ("monitoring:recheck_add", ("plan_id",), "clinician"),
-    ("plans:share_link_create", ("plan_id",), "clinician"),
+    ("monitoring:share_link_create", ("plan_id",), "clinician"),
     ("audit_list", (), "clinic_admin"),
     ("login", (), None),
     ("otp_verify", (), "clinician"),
 ]
-SHOWN_ON = ["plans:patient_detail", "plans:plan_detail", "monitoring:labs"]
+SHOWN_ON = ["monitoring:patient_detail", "monitoring:plan_detail", "monitoring:labs"]
 FIELD = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', re.I)
 
 

@@ -68,10 +68,10 @@ def test_an_address_the_client_writes_itself_is_not_believed(clinician, settings
 
 
 def test_the_audit_records_the_client_behind_the_proxy(client, world, behind_proxy):
-    from b12clinic.models import AuditEvent
+    from b12clinic.core.models import AuditEvent
 
     client.force_login(world.users["clinician"])
-    url = reverse("plans:patient_detail", args=[world.ids["patient_id"]])
+    url = reverse("monitoring:patient_detail", args=[world.ids["patient_id"]])
     client.get(url, **via_proxy("198.51.100.7", spoofed="192.0.2.1"))
     assert AuditEvent.objects.get(summary="Chart opened").ip == "198.51.100.7"
 

@@ -50,12 +50,12 @@ def test_a_body_larger_than_any_form_is_refused_unread(client, world, settings):
 
 
 def test_a_read_is_audited_only_when_the_page_is_delivered(world, monkeypatch):
-    from b12clinic.models import AuditEvent
+    from b12clinic.core.models import AuditEvent
     from plans import views
 
     client = Client(raise_request_exception=False)
     client.force_login(world.users["clinician"])
-    url = reverse("plans:patient_detail", args=[world.ids["patient_id"]])
+    url = reverse("monitoring:patient_detail", args=[world.ids["patient_id"]])
     opened = AuditEvent.objects.filter(summary="Chart opened")
 
     def broken(*args, **kwargs):

@@ -1,4 +1,4 @@
-"""Every view that honours `next` follows it only on this site (b12clinic.redirects)."""
+"""Every view that honours `next` follows it only on this site (b12clinic.core.redirects)."""
 
 from urllib.parse import urlsplit
 

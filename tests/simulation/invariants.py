@@ -15,22 +15,13 @@ import vobject
 from django.conf import settings
 from django.db.models import Q
 
-from b12clinic.audit import GENESIS
-from b12clinic.models import AuditEvent
+from b12clinic.core.audit import GENESIS
+from b12clinic.core.models import AuditEvent, Patient
+from monitoring.documents.schedule import EVENT_TIME, schedule_document, schedule_ics
 from monitoring.models import Alert, AlertKind, Recheck, Reminder, ReminderKind
-from monitoring.reminders import _channels
+from monitoring.reminders.planning import patient_channels
 from monitoring.selectors import overdue_rechecks
-from plans.documents import EVENT_TIME, schedule_document, schedule_ics
-from plans.models import (
-    Administration,
-    Dose,
-    DoseNotGiven,
-    DoseStatus,
-    Patient,
-    Phase,
-    Plan,
-    PlanStatus,
-)
+from plans.models import Administration, Dose, DoseNotGiven, DoseStatus, Phase, Plan, PlanStatus
 from plans.selectors import day_list, plan_adherence
 
 from .world import Simulation
@@ -311,7 +302,7 @@ class Checker:
                 due_date__gt=day,
                 due_date__lt=horizon,
             ).values_list("pk", "due_date", "plan__patient_id")
-            for channel in _channels(patients[patient_id])
+            for channel in patient_channels(patients[patient_id])
         }
         planned: dict[tuple[object, date, str], int] = defaultdict(int)
         unsent: set[tuple[object, date, str]] = set()

@@ -25,13 +25,15 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from monitoring import reminders as outbox
+from b12clinic.core.models import Clinic, Patient, Product
 from monitoring import tasks as monitoring_tasks
 from monitoring.models import Recheck
+from monitoring.reminders import delivery, optout, planning
+from monitoring.reminders import tasks as reminder_tasks
 from monitoring.services import Entry, checkin_add, lab_results_add
 from plans import dosing
 from plans import tasks as plans_tasks
-from plans.models import Clinic, Dose, DoseStatus, Patient, Plan, PlanStatus, Product
+from plans.models import Dose, DoseStatus, Plan, PlanStatus
 from plans.recording import dose_record_given, dose_record_given_outside, dose_record_not_given
 from plans.regimens import REGIMENS
 from plans.schedule import EndRule, IntervalUnit, PhaseKind, add_months
@@ -184,19 +186,19 @@ class Simulation:
             plans_tasks.extend_dose_horizon()
             monitoring_tasks.lapse_rechecks()
         if local.hour == 3:
-            monitoring_tasks.sync_reminders()
+            reminder_tasks.sync_reminders()
         # Beat runs these hourly; both are idempotent, and each clinic's hours are covered.
         if local.hour in (6, 18):
             self.figures.alerts += monitoring_tasks.raise_overdue_alerts()
         if local.hour % 3 == 0:
-            outbox.digests_plan(now=self.now)
+            planning.digests_plan(now=self.now)
         self.deliver()
 
     def deliver(self) -> None:
-        outbox.reminders_reclaim(now=self.now)
+        delivery.reminders_reclaim(now=self.now)
         CapturingSms.sent.clear()
         mail.outbox.clear()
-        sent = outbox.reminders_deliver(now=lambda: self.now).sent
+        sent = delivery.reminders_deliver(now=lambda: self.now).sent
         self.figures.reminders_sent += sent
         self.figures.emails += len(mail.outbox)
         self.figures.texts += len(CapturingSms.sent)
@@ -670,7 +672,7 @@ class Simulation:
         if patient is None or person.opt_out is None:
             return
         channel = person.opt_out[1]
-        outbox.reminders_opt_out(patient=patient, channel=channel, now=self.now)
+        optout.reminders_opt_out(patient=patient, channel=channel, now=self.now)
         person.opted_out_at = self.now
         person.note(day, f"opted out of {channel} reminders")
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from b12clinic.audit import verify_chain
+from b12clinic.core.audit import verify_chain
 
 
 class Command(BaseCommand):

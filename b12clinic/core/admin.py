@@ -1,0 +1,167 @@
+"""The admin site: a clinic admin manages their own clinics' staff, ranges and settings, and
+nothing more. Every change made here goes into the hash-chained audit, in the admin's own
+transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.models import Group, User
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+
+from .access import administered_clinics
+from .audit import audit, request_ip
+from .models import Action, Clinic
+from .roles import CLINICIAN, NURSE
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+def admin_audit_details(obj: Model) -> dict[str, Any]:
+    """What an audit row keeps of an object changed in the admin, beyond the admin's message."""
+    if isinstance(obj, User):
+        return {
+            "username": obj.username,
+            "groups": sorted(obj.groups.values_list("name", flat=True)),
+            "is_active": obj.is_active,
+            "is_staff": obj.is_staff,
+            "is_superuser": obj.is_superuser,
+            "clinics": sorted(str(pk) for pk in obj.clinics.values_list("pk", flat=True)),
+        }
+    if isinstance(obj, Group):
+        return {"permissions": sorted(obj.permissions.values_list("codename", flat=True))}
+    staff = getattr(obj, "staff", None)
+    if staff is not None and hasattr(staff, "values_list"):
+        return {"staff": sorted(staff.values_list("username", flat=True))}
+    return {
+        field.name: getattr(obj, field.attname)
+        for field in obj._meta.concrete_fields
+        if not field.primary_key
+    }
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Adds each admin add, change and deletion to the audit trail (Django's LogEntry alone
+    is neither chained nor shown to the clinic)."""
+
+    def _audit(self, request: HttpRequest, obj: Model, action: Action, message: Any) -> None:
+        verb = {Action.CREATE: "added", Action.CHANGE: "changed", Action.DELETE: "deleted"}
+        audit(
+            actor=request.user,  # type: ignore[arg-type]
+            action=action,
+            obj=obj,
+            clinic=obj if isinstance(obj, Clinic) else None,
+            summary=f"Admin: {obj._meta.verbose_name} {obj} {verb[action]}",
+            changes={"admin": message, **admin_audit_details(obj)},
+            ip=request_ip(request),
+        )
+
+    def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+        self._audit(request, obj, Action.CREATE, message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+        self._audit(request, obj, Action.CHANGE, message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        for obj in queryset:
+            self._audit(request, obj, Action.DELETE, "deleted")
+        return super().log_deletions(request, queryset)
+
+
+class ClinicStaffCreationForm(AdminUserCreationForm):
+    """A clinic admin's new user joins one of their clinics with a staff role."""
+
+    clinic: forms.ModelChoiceField[Clinic] = forms.ModelChoiceField(
+        queryset=Clinic.objects.none(), help_text="The clinic this person works in."
+    )
+    role = forms.ChoiceField(choices=[(NURSE, "Nurse"), (CLINICIAN, "Clinician")])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = self.clinics  # type: ignore[attr-defined]
+
+
+@admin.register(User)
+class ClinicUserAdmin(AuditedAdmin, UserAdmin):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        users = super().get_queryset(request)
+        if request.user.is_superuser:
+            return users
+        own = administered_clinics(request.user)
+        elsewhere = Clinic.objects.exclude(pk__in=own.values("pk"))
+        # Staff and patients of the admin's clinics, and no one who also belongs to a clinic
+        # they do not administer: that clinic's admin answers for them.
+        return (
+            users.filter(Q(clinics__in=own) | Q(patient_record__clinic__in=own))
+            .exclude(is_superuser=True)
+            .exclude(clinics__in=elsewhere)
+            .exclude(patient_record__clinic__in=elsewhere)
+            .distinct()
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser and obj is not None:
+            # Roles, admin-site access and raw permissions are the superuser's to hand out.
+            fields += ["is_superuser", "is_staff", "user_permissions", "groups"]
+        return fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None and not request.user.is_superuser:
+            return (
+                (None, {"fields": ("username", "usable_password", "password1", "password2")}),
+                ("Clinic", {"fields": ("clinic", "role")}),
+            )
+        return super().get_fieldsets(request, obj)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None and not request.user.is_superuser:
+            kwargs["form"] = type(
+                "ClinicStaffCreationForm",
+                (ClinicStaffCreationForm,),
+                {"clinics": administered_clinics(request.user)},
+            )
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change and "clinic" in form.cleaned_data:
+            form.cleaned_data["clinic"].staff.add(obj)
+            obj.groups.add(Group.objects.get(name=form.cleaned_data["role"]))
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
+    pass
+
+
+@admin.register(Clinic)
+class ClinicAdmin(AuditedAdmin):
+    list_display = ["name", "time_zone", "phone"]
+    search_fields = ["name"]
+    filter_horizontal = ["staff"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Clinic]:
+        clinics = super().get_queryset(request)
+        if request.user.is_superuser:
+            return clinics
+        return clinics.filter(pk__in=administered_clinics(request.user))
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "staff" and not request.user.is_superuser:
+            # People already in the admin's clinics (new ones join one when they are added):
+            # never someone from elsewhere.
+            kwargs["queryset"] = User.objects.filter(
+                clinics__in=administered_clinics(request.user)
+            ).distinct()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -1,0 +1,437 @@
+"""The written schedule a patient holds: the PDF (WeasyPrint) and the calendar file (icalendar).
+
+`schedule_document` gathers what the documents show in a fixed number of queries; the PDF is
+cached under a hash of exactly that content, so any change to the plan, its doses, its rechecks,
+the patient's details on it or the clinic's details gives a new document.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+
+from b12clinic.core.models import Clinic, Patient
+from plans.dates import date_range
+from plans.models import Dose, DoseStatus, Plan, PlanVersion
+
+from .zones import vtimezone_for
+
+PDF_CACHE_SECONDS = 30 * 24 * 3600
+STATIC_DIR = (Path(settings.BASE_DIR) / "static").resolve()
+MAINTENANCE_MONTHS_SHOWN = 12
+LOADING_UPCOMING_SHOWN = 24
+
+
+@dataclass(frozen=True)
+class DoseLine:
+    id: str
+    due: date
+    status: str  # due / given / not_given / cancelled
+    given_on: date | None
+    kind: str
+    number: int
+    updated: datetime
+
+
+# What each planned test is for, in words for the patient (the recheck's own purpose is
+# written for staff).
+FOR_THE_PATIENT = {
+    "baseline": "Blood tests before your first injection, to confirm why your B12 is low.",
+    "potassium_48h": "Checks your potassium, which can drop in the first days of treatment.",
+    "retics_day7": "Shows whether your body has started making new red blood cells.",
+    "fbc_8w": "Checks that your blood count is back to normal.",
+    "symptom_review_3m": "A review of how you feel: tiredness and nerve symptoms.",
+    "fbc_yearly": "A yearly check of your blood count.",
+    "serum_b12": "Checks your vitamin B12 level.",
+}
+
+
+@dataclass(frozen=True)
+class LabLine:
+    id: str
+    kind: str
+    title: str
+    purpose: str
+    caveat: str
+    opens: date
+    due: date
+    closes: date
+    status: str
+    done_on: date | None
+
+    @property
+    def for_the_patient(self) -> str:
+        return FOR_THE_PATIENT.get(self.kind, self.purpose)
+
+
+@dataclass(frozen=True)
+class ScheduleDoc:
+    clinic: Clinic
+    patient: Patient
+    plan: Plan
+    version: PlanVersion
+    loading: list[DoseLine]
+    maintenance: list[DoseLine]
+    labs: list[LabLine]
+    today: date
+    review_date: date | None
+    prescriber: str
+
+    @property
+    def loading_shown(self) -> list[DoseLine]:
+        """Every loading dose given or missed, and those to come up to the review date (or the
+        next dozen when loading runs until a review with no date): an open-ended loading phase
+        would otherwise fill pages with alternate days."""
+        done = [d for d in self.loading if d.status != DoseStatus.DUE]
+        upcoming = [d for d in self.loading if d.status == DoseStatus.DUE]
+        if self.review_date is not None:
+            shown = [d for d in upcoming if d.due <= self.review_date]
+        else:
+            shown = upcoming
+        return done + shown[:LOADING_UPCOMING_SHOWN]
+
+    @property
+    def loading_hidden(self) -> int:
+        return len(self.loading) - len(self.loading_shown)
+
+    @property
+    def has_doses(self) -> bool:
+        return bool(self.loading or self.maintenance)
+
+    @property
+    def next_dose(self) -> DoseLine | None:
+        upcoming = [d for d in self.loading + self.maintenance if d.status == DoseStatus.DUE]
+        return min(upcoming, key=lambda d: d.due) if upcoming else None
+
+
+@functools.cache
+def _template_digest() -> str:
+    """A changed template (a new release) makes new documents, not stale cached ones."""
+    source = Path(settings.BASE_DIR, "templates", "pdf", "schedule.html").read_bytes()
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
+STAMP_SQL = """
+SELECT c.time_zone, pt.record_number, pt.id, c.id, pt.family_name, pt.given_name, p.status,
+    p.current_id, v.number, u.first_name, u.last_name, u.username, pt.updated_at, c.name,
+    c.address, c.phone, c.email, c.paper_size,
+    (SELECT COUNT(*) || ' ' || CAST(MAX(d.updated_at) AS TEXT) || ' '
+        || SUM(CASE WHEN d.status = 'given' THEN 1 ELSE 0 END) || ' '
+        || SUM(CASE WHEN d.status = 'cancelled' THEN 1 ELSE 0 END)
+     FROM plans_dose d WHERE d.plan_id = p.id),
+    (SELECT COUNT(*) || ' ' || CAST(MAX(r.updated_at) AS TEXT)
+     FROM monitoring_recheck r WHERE r.plan_id = p.id)
+FROM plans_plan p
+JOIN plans_patient pt ON pt.id = p.patient_id
+JOIN plans_clinic c ON c.id = pt.clinic_id
+LEFT JOIN plans_planversion v ON v.id = p.current_id
+LEFT JOIN auth_user u ON u.id = v.prescriber_id
+WHERE p.id = %s
+"""
+# Connections on which the stamp statements are prepared: planning the query cost more than
+# running it (1.6 ms against 0.3 ms), on every cached download.
+_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _prepared(connection: Any, cursor: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """The statement as EXECUTE of a server-side prepared statement, preparing it once per
+    database connection (PostgreSQL infers the parameters' types)."""
+    name = f"b12_stamp_{hashlib.sha256(sql.encode()).hexdigest()[:16]}"
+    raw = connection.connection
+    done = _PREPARED.setdefault(raw, set())
+    if name not in done:
+        numbered = sql
+        for number in range(1, len(params) + 1):
+            numbered = numbered.replace("%s", f"${number}", 1)
+        cursor.execute(f"PREPARE {name} AS {numbered}")
+        done.add(name)
+    return f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params
+
+
+@dataclass(frozen=True)
+class Stamp:
+    key: str
+    today: date
+    record_number: str
+    patient_id: object
+    clinic_id: object
+    patient_label: str
+
+
+def schedule_stamp(*, plan_id: object, clinics: QuerySet[Clinic] | None = None) -> Stamp | None:
+    """The cache key of a plan's written schedule, from one plain SQL query: no document is
+    built for a cached download. Every write to what the schedule shows moves it: doses and
+    rechecks (their count, status counts and latest `updated_at`), the plan's status and
+    version, the patient (`updated_at`), the clinic's details, the template, and the day
+    (dates are shown relative to today). None when the plan does not exist, or is not in one
+    of `clinics` (a staff member's, from the one access rule, `staff_clinics`)."""
+    from django.db import connection
+
+    pk = Plan._meta.get_field("id").get_db_prep_value(plan_id, connection)
+    sql, params = STAMP_SQL, [pk]
+    if clinics is not None:
+        try:
+            within, within_params = clinics.values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return None
+        sql, params = f"{sql} AND c.id IN ({within})", [pk, *within_params]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(*_prepared(connection, cursor, sql, params))
+        else:
+            cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    today = datetime.now(ZoneInfo(row[0])).date()
+    material = json.dumps([_template_digest(), today.isoformat(), *row[1:]], default=str)
+    return Stamp(
+        key=f"schedule-pdf:{hashlib.sha256(material.encode()).hexdigest()}",
+        today=today,
+        record_number=row[1],
+        patient_id=row[2],
+        clinic_id=row[3],
+        patient_label=f"{row[4].upper()}, {row[5]} ({row[1]})",
+    )
+
+
+def schedule_document(*, plan: Plan, today: date) -> ScheduleDoc:
+    """The plan's loading doses (given ones with the date given), its maintenance dates for the
+    next 12 months, and its planned blood tests. Four queries."""
+    plan = Plan.objects.select_related(
+        "patient__clinic", "current__product", "current__prescriber"
+    ).get(pk=plan.pk)
+    version = plan.version
+    until = today + timedelta(days=round(365.25 * MAINTENANCE_MONTHS_SHOWN / 12))
+    doses = list(
+        plan.doses.exclude(status=DoseStatus.CANCELLED)
+        .select_related("phase")
+        .order_by("due_date", "phase__order", "sequence")
+    )
+    loading = [_line(d) for d in doses if d.phase.kind == "loading"]
+    maintenance = [
+        _line(d)
+        for d in doses
+        if d.phase.kind == "maintenance"
+        and (d.due_date >= today or d.status == DoseStatus.DUE)
+        and d.due_date <= until
+    ]
+    labs = [
+        LabLine(
+            id=str(r.pk),
+            kind=r.kind,
+            title=r.title,
+            purpose=r.purpose,
+            caveat=r.caveat,
+            opens=r.opens,
+            due=r.due_date,
+            closes=r.closes,
+            status=r.status,
+            done_on=r.done_on,
+        )
+        # What still matters: not cancelled, not lapsed (recorded so, or past its lapse date).
+        for r in plan.rechecks.exclude(status__in=["cancelled", "lapsed"])
+        .exclude(status="pending", lapses_on__lt=today)
+        .order_by("due_date")
+    ]
+    prescriber = version.prescriber
+    return ScheduleDoc(
+        clinic=plan.patient.clinic,
+        patient=plan.patient,
+        plan=plan,
+        version=version,
+        loading=loading,
+        maintenance=maintenance,
+        labs=labs,
+        today=today,
+        review_date=version.review_date,
+        prescriber=(prescriber.get_full_name() or prescriber.get_username()) if prescriber else "",
+    )
+
+
+def _line(dose: Dose) -> DoseLine:
+    return DoseLine(
+        id=str(dose.pk),
+        due=dose.due_date,
+        status=dose.status,
+        given_on=dose.given_on,
+        kind=dose.phase.kind,
+        number=dose.sequence,
+        updated=dose.updated_at,
+    )
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+class RefusedFetch(ValueError):
+    pass
+
+
+def _static_only_fetcher() -> Any:
+    """WeasyPrint's URL fetcher, limited to files under static/: rendering never reaches the
+    network or the rest of the disk. A refused resource is left out, with a warning logged."""
+    from weasyprint.urls import URLFetcher
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme != "file" or not Path(unquote(parsed.path)).resolve().is_relative_to(
+                STATIC_DIR
+            ):
+                raise RefusedFetch(f"Refused {url!r}: the schedule may only use files in static/.")
+            return super().fetch(url, headers)
+
+    return StaticOnlyFetcher(allowed_protocols={"file"})
+
+
+def schedule_html(doc: ScheduleDoc, *, generated: date) -> str:
+    return render_to_string("pdf/schedule.html", {"doc": doc, "generated": generated})
+
+
+@functools.cache
+def _font_config() -> Any:
+    # One per process: a new FontConfiguration per render is never freed (measured: +0.2 MB a
+    # render, 109 MB after 500, bench/schedule_pdf.py); a shared one stays flat.
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def render_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(
+        string=html, base_url=str(STATIC_DIR), url_fetcher=_static_only_fetcher()
+    ).write_pdf(font_config=_font_config())
+
+
+def schedule_pdf(doc: ScheduleDoc, *, generated: date) -> tuple[bytes, bool]:
+    """The PDF, from the cache when the same content was rendered before. Returns the bytes
+    and whether they came from the cache."""
+    stamp = schedule_stamp(plan_id=doc.plan.pk)
+    assert stamp is not None
+    cached = cache.get(stamp.key)
+    if cached is not None:
+        return cached, True
+    pdf = render_pdf(schedule_html(doc, generated=generated))
+    cache.set(stamp.key, pdf, PDF_CACHE_SECONDS)
+    return pdf, False
+
+
+def cached_schedule_pdf(stamp: Stamp) -> bytes | None:
+    return cache.get(stamp.key)
+
+
+# --- Calendar -------------------------------------------------------------------------------
+
+
+EVENT_TIME = time(9, 0)
+
+
+def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
+    """One event per dose and per planned blood test, at 09:00 in the clinic's zone, each with
+    an alarm the day before. UIDs are stable, so importing again updates rather than duplicates;
+    a dose cancelled since (re-planned, plan stopped) is sent as CANCELLED. The zone goes in as
+    a VTIMEZONE with RRULEs (monitoring/documents/zones.py), or every time in UTC where that data is
+    out of date."""
+    from icalendar import Alarm, Calendar, Event
+
+    zone = doc.clinic.zone
+    calendar = Calendar()
+    calendar.add("prodid", "-//B12 Clinic//Injection schedule//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"B12 injections – {doc.clinic.name}")
+    domain = settings.REMINDER_MESSAGE_DOMAIN
+    product = f"{doc.version.product.generic_name} {doc.version.dose_display}"
+    where = doc.clinic.name if not doc.version.self_administered else "At home"
+
+    cancelled = list(
+        doc.plan.doses.filter(status=DoseStatus.CANCELLED, due_date__gte=doc.today).select_related(
+            "phase"
+        )
+    )
+    doses = [(d, d.status) for d in doc.loading + doc.maintenance] + [
+        (_line(d), "cancelled") for d in cancelled
+    ]
+    moments = [datetime.combine(line.due, EVENT_TIME, tzinfo=zone) for line, _ in doses] + [
+        datetime.combine(lab.due, EVENT_TIME, tzinfo=zone) for lab in doc.labs
+    ]
+    vtimezone = vtimezone_for(zone, moments)
+    if vtimezone is not None:
+        calendar.add_component(vtimezone)
+
+    def at_nine(day: date) -> datetime:
+        start = datetime.combine(day, EVENT_TIME, tzinfo=zone)
+        return start if vtimezone is not None else start.astimezone(UTC)
+
+    for line, status in doses:
+        event = Event()
+        event.add("uid", f"dose-{line.id}@{domain}")
+        event.add("dtstamp", now)
+        event.add("sequence", int(line.updated.timestamp()) // 60 % 2_000_000_000)
+        start = at_nine(line.due)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(minutes=15))
+        label = "loading" if line.kind == "loading" else "maintenance"
+        if status == DoseStatus.GIVEN:
+            summary = f"B12 injection given ({label})"
+        elif status == DoseStatus.NOT_GIVEN:
+            summary = f"B12 injection not given ({label})"
+        else:
+            summary = f"B12 injection ({label})"
+        event.add("summary", summary)
+        event.add("location", where)
+        event.add(
+            "description",
+            f"{product}, {doc.version.get_route_display()}. If you cannot make it, call "
+            f"{doc.clinic.phone or 'the clinic'}.",
+        )
+        if status == "cancelled":
+            event.add("status", "CANCELLED")
+        else:
+            event.add("status", "CONFIRMED")
+            if status == DoseStatus.DUE and line.due >= doc.today:
+                event.add_component(_alarm(Alarm, "B12 injection tomorrow"))
+        calendar.add_component(event)
+    for lab in doc.labs:
+        event = Event()
+        event.add("uid", f"recheck-{lab.id}@{domain}")
+        event.add("dtstamp", now)
+        start = at_nine(lab.due)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(minutes=15))
+        event.add("summary", f"Blood test or review: {lab.title}")
+        event.add(
+            "description",
+            f"{lab.purpose} Any day in {date_range(lab.opens, lab.closes)}.",
+        )
+        event.add("status", "CONFIRMED")
+        if lab.status == "pending" and lab.due >= doc.today:
+            event.add_component(_alarm(Alarm, f"{lab.title} due tomorrow"))
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _alarm(alarm_class: Any, text: str) -> Any:
+    alarm = alarm_class()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", text)
+    alarm.add("trigger", timedelta(days=-1))
+    return alarm

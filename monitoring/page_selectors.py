@@ -1,0 +1,119 @@
+"""One read per page for the pages that show a patient's whole picture: what plans records and
+what monitoring follows up, side by side (monitoring/pages.py). Each returns what its template
+shows, and nothing reads the database after it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from b12clinic.core.models import Patient
+from plans import schedule
+from plans import selectors as plan_selectors
+from plans.models import Administration, Dose, Phase, Plan, PlanStatus, PlanVersion
+
+from . import selectors
+from .models import Recheck, Reminder
+
+UPCOMING_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    patient: Patient
+    plans: list[Plan]
+    active_plan: Plan | None
+    reminder_log: list[Reminder]
+
+
+def patient_page(*, patient: Patient) -> PatientPage:
+    plans = plan_selectors.patient_plans(patient=patient)
+    return PatientPage(
+        patient=patient,
+        plans=plans,
+        active_plan=next((p for p in plans if p.is_active), None),
+        reminder_log=selectors.patient_reminders(patient=patient),
+    )
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    plan: Plan
+    current: PlanVersion
+    versions: list[PlanVersion]
+    timeline: list[Any]
+    show_all: bool
+    hidden_upcoming: int
+    adherence: Any
+    records: list[Any]
+    rechecks: list[tuple[Recheck, str]]
+    share_links: list[Any]
+    first_open: Dose | None
+    awaiting_review: list[Phase] = field(default_factory=list)
+
+
+def plan_page(*, plan: Plan, today: date, now: datetime, show_all: bool) -> PlanPage:
+    """Every past dose, and the next dozen unless the whole horizon is asked for."""
+    versions = plan_selectors.plan_versions(plan=plan)
+    current = versions[0]
+    rows = plan_selectors.plan_timeline(plan=plan, today=today, include_cancelled=show_all)
+    upcoming = [i for i, row in enumerate(rows) if row.dose.due_date >= today]
+    hidden = 0
+    if not show_all and len(upcoming) > UPCOMING_SHOWN:
+        cut = upcoming[UPCOMING_SHOWN]
+        hidden = len(rows) - cut
+        rows = rows[:cut]
+    return PlanPage(
+        plan=plan,
+        current=current,
+        versions=versions,
+        timeline=rows,
+        show_all=show_all,
+        hidden_upcoming=hidden,
+        adherence=plan_selectors.plan_adherence(plan=plan, today=today),
+        records=plan_selectors.plan_records(plan=plan),
+        rechecks=selectors.plan_rechecks(plan=plan, today=today),
+        share_links=plan_selectors.plan_share_links(plan=plan, now=now),
+        first_open=plan.doses.filter(status="due").order_by("due_date").first(),
+        awaiting_review=[
+            phase
+            for phase in current.phases.all()
+            if phase.end_rule == schedule.EndRule.AT_REVIEW and phase.end_date is None
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class MePage:
+    patient: Patient | None
+    plan: Plan | None = None
+    upcoming: list[Dose] = field(default_factory=list)
+    rechecks: list[tuple[Recheck, str]] = field(default_factory=list)
+    past: list[Administration] = field(default_factory=list)
+
+
+def me_page(*, patient: Patient | None, today: date) -> MePage:
+    """The patient's own page: the next injections, the blood tests still to come, and what was
+    given."""
+    if patient is None:
+        return MePage(patient=None)
+    plan = patient.plans.filter(status=PlanStatus.ACTIVE).select_related("current__product").first()
+    upcoming: list[Dose] = []
+    rechecks: list[tuple[Recheck, str]] = []
+    if plan is not None:
+        upcoming = list(plan.doses.filter(status="due").order_by("due_date")[:8])
+        rechecks = [
+            (r, state)
+            for r, state in selectors.plan_rechecks(plan=plan, today=today)
+            if state in ("pending", "due", "overdue") and r.tests
+        ]
+    past = list(
+        Administration.objects.filter(
+            dose__plan__patient=patient,
+            is_void=False,
+            replaced_by__isnull=True,
+            given_on__isnull=False,
+        ).order_by("-given_on")[:12]
+    )
+    return MePage(patient=patient, plan=plan, upcoming=upcoming, rechecks=rechecks, past=past)

@@ -1,0 +1,82 @@
+"""What a reminder says: the context its subject, text and HTML templates are rendered with."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from b12clinic.core.models import Clinic
+from plans.models import PlanStatus
+
+from ..models import (
+    Alert,
+    Recheck,
+    RecheckStatus,
+    Reminder,
+    ReminderKind,
+    Severity,
+)
+from .optout import opt_out_url
+
+
+def message_context(reminder: Reminder) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "reminder": reminder,
+        "clinic": reminder.clinic,
+        "patient": reminder.patient,
+        "dose": reminder.dose,
+        "recheck": reminder.recheck,
+        "site_url": settings.SITE_URL,
+        "today": timezone.localdate(timezone.now(), reminder.clinic.zone),
+    }
+    patient = reminder.patient
+    if patient is not None and reminder.kind != ReminderKind.OVERDUE_CLINIC:
+        context["opt_out_url"] = opt_out_url(patient, reminder.channel)
+    if reminder.dose_id:
+        version = reminder.dose.plan.version  # type: ignore[union-attr]
+        context["version"] = version
+    if reminder.kind == ReminderKind.NURSE_DIGEST:
+        context.update(_nurse_digest(reminder.clinic, reminder.for_date))
+    if reminder.kind == ReminderKind.CLINICIAN_DIGEST:
+        context.update(_clinician_digest(reminder.clinic, reminder.for_date))
+    return context
+
+
+def _nurse_digest(clinic: Clinic, day: date) -> dict[str, Any]:
+    from plans.selectors import day_list
+
+    found = day_list(clinic=clinic, day=day)
+    return {"day": day, "due": found.due, "overdue": found.overdue}
+
+
+def _clinician_digest(clinic: Clinic, day: date) -> dict[str, Any]:
+    since = timezone.now() - timedelta(days=1)
+    open_alerts = Alert.objects.filter(
+        patient__clinic=clinic, acknowledged_at__isnull=True
+    ).select_related("patient")
+    return {
+        "day": day,
+        "urgent": [a for a in open_alerts if a.severity == Severity.URGENT],
+        "new": [a for a in open_alerts if a.severity != Severity.URGENT and a.created_at >= since],
+        "overdue_rechecks": list(
+            Recheck.objects.filter(
+                Q(lapses_on__isnull=True) | Q(lapses_on__gte=day),
+                patient__clinic=clinic,
+                status=RecheckStatus.PENDING,
+                closes__lt=day,
+                plan__status=PlanStatus.ACTIVE,
+            ).select_related("patient")
+        ),
+        "reviews_due": list(
+            clinic.patients.filter(
+                plans__status=PlanStatus.ACTIVE,
+                plans__current__review_date__lte=day,
+                plans__current__phases__end_rule="at_review",
+                plans__current__phases__end_date__isnull=True,
+            ).distinct()
+        ),
+    }

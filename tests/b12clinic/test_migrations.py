@@ -1,0 +1,92 @@
+"""A database made before clinics, patients and products moved into the kernel migrates forward
+with every row, link and permission intact."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from b12clinic.core.models import Clinic, Patient
+from monitoring.models import Alert
+from plans.models import Plan
+
+BEFORE_THE_KERNEL = [
+    ("b12clinic", "0010_audit_delete_action"),
+    ("plans", "0012_bad_share_tokens"),
+    ("monitoring", "0006_recheck_lapses"),
+]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_from_before_the_kernel_moves_forward_with_its_rows(migration_data):
+    old = _migrate(BEFORE_THE_KERNEL)
+    nurse = old.get_model("auth", "User").objects.create(username="nina")
+    clinic = old.get_model("plans", "Clinic").objects.create(name="Old Town Clinic")
+    clinic.staff.add(nurse)
+    patient = old.get_model("plans", "Patient").objects.create(
+        clinic=clinic,
+        record_number="OT-1",
+        given_name="Ada",
+        family_name="Moss",
+        date_of_birth=date(1950, 2, 28),
+    )
+    product = old.get_model("plans", "Product").objects.get(code="hydroxocobalamin-1mg-ml")
+    plan = old.get_model("plans", "Plan").objects.create(patient=patient)
+    version = old.get_model("plans", "PlanVersion").objects.create(
+        plan=plan,
+        number=1,
+        regimen="custom",
+        product=product,
+        dose_mcg=1000,
+        dose_amount=Decimal("1000"),
+        dose_unit="mcg",
+        route="IM",
+        cause="pernicious_anaemia",
+        neurological=False,
+        start_date=date(2026, 11, 2),
+        prescriber=nurse,
+    )
+    plan.current = version
+    plan.save()
+    old.get_model("monitoring", "Alert").objects.create(
+        patient=patient,
+        plan=plan,
+        kind="overdue_injection",
+        severity="warning",
+        title="Overdue",
+        dedupe_key="overdue:OT-1",
+    )
+    admin_can_change_clinics = old.get_model("auth", "Group").objects.get(
+        name="clinic_admin", permissions__codename="change_clinic"
+    )
+    assert admin_can_change_clinics
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    moved = Patient.objects.select_related("clinic").get(record_number="OT-1")
+    assert (moved.pk, moved.full_name, moved.clinic.name) == (patient.pk, "Ada Moss", clinic.name)
+    assert list(Clinic.objects.get(pk=clinic.pk).staff.all()) == [User.objects.get(username="nina")]
+    kept_plan = Plan.objects.select_related("current__product").get(patient=moved)
+    assert kept_plan.current.product.code == "hydroxocobalamin-1mg-ml"
+    assert Alert.objects.get(dedupe_key="overdue:OT-1").patient == moved
+    # Permissions granted on the old content types still hold: the clinic admin can change
+    # clinics, and no second "clinic" content type was made beside the old one.
+    assert ContentType.objects.filter(model="clinic").count() == 1
+    assert (
+        Group.objects.get(name="clinic_admin")
+        .permissions.filter(
+            content_type=ContentType.objects.get_for_model(Clinic), codename="change_clinic"
+        )
+        .exists()
+    )

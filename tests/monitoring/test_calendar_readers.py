@@ -1,0 +1,103 @@
+"""The calendar file read back by programs we did not write: Mozilla's ical.js (the parser
+Thunderbird uses) and Python's vobject. An injection at 09:00 shows at 09:00 in the clinic's
+zone, in winter and in summer, north and south of the equator."""
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import vobject
+from django.conf import settings as django_settings
+
+from monitoring.documents import zones as calendar_zone
+from monitoring.documents.schedule import schedule_document, schedule_ics
+from tests.conftest import on_ci
+from tests.plans.recording_helpers import new_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+READER = ROOT / "tests" / "readers" / "read_ics.mjs"
+NINE = time(9, 0)
+
+
+def ical_js(text: bytes) -> dict[str, datetime]:
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "ical.js").exists():
+        message = "ical.js is not installed: `npm ci` installs it (Node.js 20)."
+        if on_ci():
+            pytest.fail(message + " CI must read calendars with it.")
+        pytest.skip(message)
+    done = subprocess.run(
+        [node, str(READER)], input=text, capture_output=True, check=True, cwd=ROOT, timeout=60
+    )
+    return {
+        event["uid"]: datetime.fromisoformat(event["start"].replace("Z", "+00:00"))
+        for event in json.loads(done.stdout)
+    }
+
+
+def vobject_reader(text: bytes) -> dict[str, datetime]:
+    calendar = vobject.readOne(text.decode())
+    return {str(e.uid.value): e.dtstart.value.astimezone(UTC) for e in calendar.vevent_list}
+
+
+def expected_starts(plan, zone: ZoneInfo) -> dict[str, datetime]:
+    domain = django_settings.REMINDER_MESSAGE_DOMAIN
+    starts = {
+        f"dose-{pk}@{domain}": datetime.combine(due, NINE, tzinfo=zone).astimezone(UTC)
+        for pk, due in plan.doses.values_list("pk", "due_date")
+    }
+    starts.update(
+        {
+            f"recheck-{pk}@{domain}": datetime.combine(due, NINE, tzinfo=zone).astimezone(UTC)
+            for pk, due in plan.rechecks.values_list("pk", "due_date")
+        }
+    )
+    return starts
+
+
+def calendar_for(clinic, patient, clinician, zone: str):
+    clinic.time_zone = zone
+    clinic.open_weekdays = "0123456"
+    clinic.save()
+    start = date(2026, 10, 20)  # monthly maintenance: a year of events over both clock changes
+    plan = new_plan(patient, clinician, "us_common", start=start)
+    doc = schedule_document(plan=plan, today=start)
+    moment = datetime.combine(start, NINE, tzinfo=ZoneInfo(zone))
+    return plan, schedule_ics(doc, now=moment)
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Auckland", "America/Toronto"])
+@pytest.mark.parametrize("reader", [ical_js, vobject_reader], ids=["ical.js", "vobject"])
+def test_every_event_is_at_nine_in_the_clinics_zone(zone, reader, clinic, patient, clinician):
+    """Defect: ical.js and vobject read the old VTIMEZONE (every change on one RDATE line) as
+    summer time all year, so 09:00 GMT on 30 Nov 2026 showed as 08:00."""
+    plan, text = calendar_for(clinic, patient, clinician, zone)
+    read = reader(text)
+    expected = expected_starts(plan, ZoneInfo(zone))
+    assert set(read) <= set(expected) and len(read) > 12
+    wrong = {uid: (read[uid], expected[uid]) for uid in read if read[uid] != expected[uid]}
+    assert not wrong
+    assert b"RRULE:FREQ=YEARLY" in text
+    offsets = {read[uid].astimezone(ZoneInfo(zone)).utcoffset() for uid in read}
+    assert len(offsets) == 2, "the calendar has events in both winter and summer time"
+
+
+@pytest.mark.parametrize("reader", [ical_js, vobject_reader], ids=["ical.js", "vobject"])
+def test_zone_data_that_disagrees_with_zoneinfo_gives_times_in_utc(
+    reader, clinic, patient, clinician, monkeypatch
+):
+    """The VTIMEZONE data dates from 2020: a zone whose rules changed since must not be
+    written with stale rules. Here London's block is offered for Auckland."""
+    london = calendar_zone._vtimezone.__wrapped__("Europe/London")
+    london["TZID"] = "Pacific/Auckland"
+    monkeypatch.setattr(calendar_zone, "_vtimezone", lambda key: london)
+    monkeypatch.setattr(calendar_zone, "_rules", lambda key: london.to_tz(lookup_tzid=False))
+    plan, text = calendar_for(clinic, patient, clinician, "Pacific/Auckland")
+    assert b"BEGIN:VTIMEZONE" not in text
+    read = reader(text)
+    expected = expected_starts(plan, ZoneInfo("Pacific/Auckland"))
+    assert all(read[uid] == expected[uid] for uid in read)

@@ -10,20 +10,18 @@ from django.utils import timezone
 
 from b12clinic.core.models import Clinic, Patient, Product
 from monitoring.models import SymptomCheckIn
-from monitoring.services import (
-    Entry,
-    alerts_raise_overdue,
-    checkin_add,
-    lab_results_add,
-    rechecks_lapse,
-)
-from plans import dosing
+from monitoring.services.alerts import alerts_raise_overdue
+from monitoring.services.checkins import checkin_add
+from monitoring.services.labs import Entry, lab_results_add
+from monitoring.services.rechecks import rechecks_lapse
 from plans.materialise import doses_extend
 from plans.models import DoseStatus, Plan
-from plans.recording import dose_record_given
-from plans.regimens import REGIMENS
+from plans.recording.given import dose_record_given
+from plans.rules import dosing
+from plans.rules.regimens import REGIMENS
 from plans.selectors import dose_row
-from plans.services import Prescription, patient_create, plan_create
+from plans.services.patients import patient_create
+from plans.services.prescriptions import Prescription, plan_create
 
 from .core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 

@@ -52,7 +52,7 @@ def seed_clinic(name: str, patients: int, first: int) -> list[object]:
 
     from b12clinic.core.models import Clinic, Patient, Product
     from plans.models import Phase, Plan, PlanVersion
-    from plans.regimens import REGIMENS
+    from plans.rules.regimens import REGIMENS
 
     clinic, _ = Clinic.objects.get_or_create(name=name, defaults={"open_weekdays": "01234"})
     prescriber = User.objects.get(username="bench-clinician")

@@ -55,7 +55,7 @@ def seed(count: int, today: date) -> None:
 
     from b12clinic.core.models import Clinic, Patient, Product
     from plans.models import Phase, Plan, PlanVersion
-    from plans.regimens import REGIMENS
+    from plans.rules.regimens import REGIMENS
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -67,9 +67,9 @@ def free_port() -> int:
 
 def prescription(start: object) -> object:
     from b12clinic.core.models import Product
-    from plans import dosing
-    from plans.regimens import REGIMENS
-    from plans.services import Prescription
+    from plans.rules import dosing
+    from plans.rules.regimens import REGIMENS
+    from plans.services.prescriptions import Prescription
 
     regimen = REGIMENS["uk_prophylaxis"]
     product = Product.objects.get(code=regimen.product)
@@ -94,7 +94,8 @@ def seed(count: int) -> set[str]:
 
     from b12clinic.core.models import Clinic, Patient
     from monitoring.models import Reminder
-    from plans.services import patient_create, plan_create
+    from plans.services.patients import patient_create
+    from plans.services.prescriptions import plan_create
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

@@ -49,10 +49,11 @@ def seed() -> object:
     from django.utils import timezone
 
     from b12clinic.core.models import Clinic, Product
-    from plans import dosing
-    from plans.recording import dose_record_given
-    from plans.regimens import REGIMENS
-    from plans.services import Prescription, patient_create, plan_create
+    from plans.recording.given import dose_record_given
+    from plans.rules import dosing
+    from plans.rules.regimens import REGIMENS
+    from plans.services.patients import patient_create
+    from plans.services.prescriptions import Prescription, plan_create
 
     call_command("migrate", verbosity=0)
     today = timezone.localdate()

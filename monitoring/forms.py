@@ -9,10 +9,11 @@ from typing import Any, cast
 
 from django import forms
 
-from .catalogue import PANELS
+from monitoring.rules.catalogue import PANELS
+from monitoring.rules.rechecks import RULES, Kind
+from monitoring.services.labs import Entry
+
 from .models import Answer, LabTest, Qualitative, SymptomCheckIn
-from .rechecks import RULES, Kind
-from .services import Entry
 
 DATE = forms.DateInput(attrs={"type": "date"})
 

@@ -2,15 +2,15 @@
 (monitoring/apps.py). Each runs in the transaction of the recording that published it."""
 
 from b12clinic.core.events import subscribe
-from plans import events
-
-from .models import AlertKind, Severity
-from .services import (
-    alert_raise,
+from monitoring.services.alerts import alert_raise
+from monitoring.services.rechecks import (
     rechecks_cancel_for_plan,
     rechecks_follow_first_injection,
     rechecks_plan,
 )
+from plans import events
+
+from .models import AlertKind, Severity
 
 
 def _plan_rechecks(event: events.PlanStarted) -> None:

@@ -9,9 +9,9 @@ from datetime import date, datetime
 from typing import Any
 
 from b12clinic.core.models import Patient
-from plans import schedule
 from plans import selectors as plan_selectors
 from plans.models import Administration, Dose, Phase, Plan, PlanStatus, PlanVersion
+from plans.rules import schedule
 
 from . import selectors
 from .models import Recheck, Reminder

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
+from monitoring.rules import assessment, charts, rechecks
 from plans.models import Administration, Dose, DoseStatus, Plan, PlanStatus
-from plans.regimens import REGIMENS
+from plans.rules.regimens import REGIMENS
 from plans.selectors import plan_adherence
 
-from . import assessment, charts, rechecks
 from .models import Alert, LabResult, LabTest, Recheck, Reminder, Severity, SymptomCheckIn
 
 

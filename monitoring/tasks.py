@@ -3,7 +3,8 @@
 from celery import shared_task
 from django.utils import timezone
 
-from .services import alerts_raise_overdue, rechecks_lapse
+from monitoring.services.alerts import alerts_raise_overdue
+from monitoring.services.rechecks import rechecks_lapse
 
 
 @shared_task

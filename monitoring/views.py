@@ -21,7 +21,6 @@ from plans.access import (
 )
 from plans.forms import apply_errors
 
-from . import services
 from .access import get_alert_for_staff, get_recheck_for_staff, get_result_for_staff
 from .forms import (
     CheckInForm,
@@ -32,6 +31,10 @@ from .forms import (
 )
 from .models import LabTest
 from .selectors import patient_assessment, patient_labs
+from .services import alerts as alert_services
+from .services import checkins as checkin_services
+from .services import labs as lab_services
+from .services import rechecks as recheck_services
 
 
 def _today(patient: Patient) -> date:
@@ -51,7 +54,7 @@ def alert_acknowledge(request: AuthenticatedRequest, alert_id: str) -> HttpRespo
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.alert_acknowledge(
+            alert_services.alert_acknowledge(
                 alert=alert, by=request.user, note=form.cleaned_data["note"], now=timezone.now()
             )
         except ValidationError as error:
@@ -93,7 +96,7 @@ def lab_new(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.lab_results_add(
+            saved = lab_services.lab_results_add(
                 patient=patient,
                 entries=form.entries(),
                 collected_on=form.cleaned_data["collected_on"],
@@ -119,7 +122,7 @@ def result_void(request: AuthenticatedRequest, result_id: str) -> HttpResponse:
     form = VoidResultForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.lab_result_void(
+            lab_services.lab_result_void(
                 result=result,
                 by=request.user,
                 reason=form.cleaned_data["reason"],
@@ -143,7 +146,7 @@ def checkin_new(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     form = CheckInForm(request.POST or None, initial={"on_date": today})
     if request.method == "POST" and form.is_valid():
         try:
-            services.checkin_add(
+            checkin_services.checkin_add(
                 patient=patient,
                 answers=form.answers(),
                 on=form.cleaned_data["on_date"],
@@ -171,7 +174,7 @@ def recheck_cancel(request: AuthenticatedRequest, recheck_id: str) -> HttpRespon
     form = RecheckCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.recheck_cancel(
+            recheck_services.recheck_cancel(
                 recheck=recheck, by=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
@@ -190,7 +193,7 @@ def recheck_add(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
     form = RecheckAddForm(request.POST)
     if form.is_valid():
         try:
-            added = services.recheck_add(
+            added = recheck_services.recheck_add(
                 plan=plan,
                 kind=form.cleaned_data["kind"],
                 due=form.cleaned_data["due_date"],

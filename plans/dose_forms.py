@@ -6,7 +6,8 @@ from typing import Any, cast
 
 from django import forms
 
-from . import sites
+from plans.rules import sites
+
 from .forms import DATE
 from .models import NotGivenReason, Outcome, Setting, Side, Site
 

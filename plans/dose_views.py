@@ -29,7 +29,7 @@ from b12clinic.core.models import Action, Clinic
 from b12clinic.core.redirects import safe_next
 from b12clinic.core.roles import CLINICIAN
 
-from . import dose_forms, recording, selectors
+from . import dose_forms, selectors
 from .access import (
     get_administration_for_staff,
     get_dose_for_patient,
@@ -37,6 +37,7 @@ from .access import (
 )
 from .forms import apply_errors
 from .models import Dose, DoseStatus, Plan, Setting
+from .recording import corrections, given, not_given
 
 # Beyond these the previous/next-day links would overflow the calendar.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
@@ -226,7 +227,7 @@ def dose_give(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
             form = dose_forms.GiveForm(request.POST, route=route)
             if form.is_valid():
                 try:
-                    record = recording.dose_record_given(
+                    record = given.dose_record_given(
                         dose=dose, by=request.user, now=timezone.now(), **form.values()
                     )
                 except ValidationError as error:
@@ -269,7 +270,7 @@ def dose_not_given(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             if data["reason"] == dose_forms.GIVEN_ELSEWHERE:
-                recording.dose_record_given_outside(
+                given.dose_record_given_outside(
                     dose=dose,
                     by=request.user,
                     setting=Setting.ELSEWHERE,
@@ -280,7 +281,7 @@ def dose_not_given(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
                 )
                 words = "Recorded as given elsewhere."
             else:
-                recording.dose_record_not_given(
+                not_given.dose_record_not_given(
                     dose=dose,
                     by=request.user,
                     reason=data["reason"],
@@ -320,9 +321,7 @@ def _given_outside(
         data = dict(form.cleaned_data)
         data.setdefault("setting", Setting.HOME)
         try:
-            recording.dose_record_given_outside(
-                dose=dose, by=request.user, now=timezone.now(), **data
-            )
+            given.dose_record_given_outside(dose=dose, by=request.user, now=timezone.now(), **data)
         except ValidationError as error:
             apply_errors(error, form)
         else:
@@ -373,7 +372,7 @@ def administration_correct(request: AuthenticatedRequest, administration_id: str
         )
         if request.method == "POST" and form.is_valid():
             try:
-                recording.administration_amend(
+                corrections.administration_amend(
                     administration=record,
                     by=request.user,
                     reason=form.cleaned_data["reason"],
@@ -401,7 +400,7 @@ def administration_void(request: AuthenticatedRequest, administration_id: str) -
     form = dose_forms.VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            recording.administration_void(
+            corrections.administration_void(
                 administration=record,
                 by=request.user,
                 reason=form.cleaned_data["reason"],

@@ -13,11 +13,12 @@ from django.forms import formset_factory
 
 from b12clinic.core.medicines import ROUTE_LABELS, Route
 from b12clinic.core.models import Clinic, Patient, Product
+from plans.rules import dosing, schedule
+from plans.rules.regimens import CUSTOM, REGIMEN_CHOICES, REGIMENS, Regimen
+from plans.services.patients import PATIENT_FIELDS
+from plans.services.prescriptions import Prescription
 
-from . import dosing, schedule
 from .models import Cause, Indication
-from .regimens import CUSTOM, REGIMEN_CHOICES, REGIMENS, Regimen
-from .services import PATIENT_FIELDS, Prescription
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 WEEKDAY_CHOICES = [(str(i), name) for i, name in enumerate(schedule.WEEKDAY_NAMES)]

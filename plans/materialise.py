@@ -22,8 +22,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from b12clinic.core.models import Clinic
+from plans.rules import schedule
 
-from . import schedule
 from .ids import ordered_uuid
 from .models import Dose, DoseStatus, Phase, Plan, PlanStatus
 
@@ -122,7 +122,7 @@ def _extend_chunk(plan_ids: Sequence[UUID], horizon: Horizon) -> int:
         .select_related("current", "patient__clinic")
         .select_for_update(of=("self",))
     )
-    phases_by_version: dict[UUID, list[Phase]] = defaultdict(list)
+    phases_by_version: dict[UUID | None, list[Phase]] = defaultdict(list)
     for phase in Phase.objects.filter(version_id__in=[p.current_id for p in plans]).order_by(
         "version_id", "order"
     ):
@@ -144,7 +144,7 @@ def _extend_chunk(plan_ids: Sequence[UUID], horizon: Horizon) -> int:
 
     rows: list[tuple[UUID, UUID, int, int, date]] = []
     for plan in plans:
-        phases = phases_by_version[plan.version.id]
+        phases = phases_by_version[plan.current_id]
         past = sorted(past_by_plan[plan.id], key=lambda dose: (dose.anchor, dose.phase_index))
         clinic_id = plan.patient.clinic_id
         rows.extend(

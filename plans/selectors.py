@@ -13,8 +13,8 @@ from django.db.models.functions import Coalesce, Concat
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Clinic, Patient
+from plans.rules import adherence, sites
 
-from . import adherence, sites
 from .models import (
     Administration,
     Cause,

@@ -19,12 +19,14 @@ from b12clinic.core.access import (
     staff_required,
 )
 from b12clinic.core.models import Patient
+from plans import forms, selectors
+from plans.rules import dosing, schedule
+from plans.rules.regimens import REGIMENS
+from plans.services import patients, prescriptions
 
-from . import dosing, forms, schedule, selectors, services
 from .access import get_patient_for_staff, get_plan_for_staff
 from .materialise import Horizon
 from .models import Plan, PlanStatus
-from .regimens import REGIMENS
 
 PREVIEW_DOSES = 12
 
@@ -61,7 +63,7 @@ def patient_create(request: AuthenticatedRequest) -> HttpResponse:
         if clinic is None:
             raise PermissionDenied("You are not a member of any clinic.")
         try:
-            patient = services.patient_create(
+            patient = patients.patient_create(
                 clinic=clinic,
                 by=request.user,
                 today=_today(),
@@ -82,7 +84,7 @@ def patient_edit(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
     form = forms.PatientForm(request.POST or None, instance=patient, clinics=[patient.clinic])
     if request.method == "POST" and form.is_valid():
         try:
-            services.patient_update(
+            patients.patient_update(
                 patient=patient, by=request.user, today=_today(patient), **form.values()
             )
         except ValidationError as error:
@@ -98,7 +100,7 @@ def patient_edit(request: AuthenticatedRequest, patient_id: str) -> HttpResponse
 # --- Plans -----------------------------------------------------------------------------------
 
 
-def _preview(prescription: services.Prescription, patient: Patient, today: date) -> list[Any]:
+def _preview(prescription: prescriptions.Prescription, patient: Patient, today: date) -> list[Any]:
     horizon = Horizon.for_today(today)
     doses = schedule.build_schedule(
         prescription.phases,
@@ -141,10 +143,10 @@ def _prescribe_page(
                 # Every warning is shown, also beside a refusal that stops the save.
                 context["warnings"] = [
                     p
-                    for p in services.prescription_problems(prescription, patient)
+                    for p in prescriptions.prescription_problems(prescription, patient)
                     if p.severity == dosing.Severity.WARN
                 ]
-                services.prescription_validate(
+                prescriptions.prescription_validate(
                     prescription, patient=patient, today=today, amending=plan is not None
                 )
                 context["preview"] = _preview(prescription, patient, today)
@@ -191,8 +193,8 @@ def plan_create(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
             initial=forms.phase_initial(regimen.phases if regimen else ()), prefix="phases"
         )
 
-    def save(prescription: services.Prescription, today: date) -> HttpResponse:
-        plan = services.plan_create(
+    def save(prescription: prescriptions.Prescription, today: date) -> HttpResponse:
+        plan = prescriptions.plan_create(
             patient=patient, prescriber=request.user, prescription=prescription, today=today
         )
         messages.success(request, "The plan was saved and its doses scheduled.")
@@ -236,13 +238,13 @@ def plan_amend(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
         )
     start_on = {p.order: p.start_on for p in current.phases.all()}
 
-    def save(prescription: services.Prescription, today: date) -> HttpResponse:
+    def save(prescription: prescriptions.Prescription, today: date) -> HttpResponse:
         # A maintenance start set at review carries over unless the phases are rewritten.
         rules = tuple(
             replace(rule, start_on=rule.start_on or start_on.get(index))
             for index, rule in enumerate(prescription.phases)
         )
-        version = services.plan_amend(
+        version = prescriptions.plan_amend(
             plan=plan,
             by=request.user,
             prescription=replace(prescription, phases=rules),
@@ -264,7 +266,7 @@ def plan_stop(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
     form = forms.StopForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.plan_stop(
+            prescriptions.plan_stop(
                 plan=plan,
                 by=request.user,
                 reason=form.cleaned_data["reason"],
@@ -293,7 +295,7 @@ def plan_end_loading(request: AuthenticatedRequest, plan_id: str) -> HttpRespons
     form = forms.EndLoadingForm(request.POST or None, initial={"maintenance_start": suggested})
     if request.method == "POST" and form.is_valid():
         try:
-            services.plan_end_loading(
+            prescriptions.plan_end_loading(
                 plan=plan,
                 by=request.user,
                 maintenance_start=form.cleaned_data["maintenance_start"],

@@ -25,8 +25,8 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 
 from b12clinic.core.models import Clinic, Patient
-from plans.dates import date_range
 from plans.models import Dose, DoseStatus, Plan, PlanVersion
+from plans.rules.dates import date_range
 
 from .zones import vtimezone_for
 

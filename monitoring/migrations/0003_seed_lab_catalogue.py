@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from monitoring.catalogue import TESTS
+from monitoring.rules.catalogue import TESTS
 
 
 def seed(apps, schema_editor):

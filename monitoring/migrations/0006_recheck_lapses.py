@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 # Days from the plan start after which each first-course recheck has lapsed, and the day of
-# the start its due date falls on, as monitoring/rechecks.py had them when this ran.
+# the start its due date falls on, as monitoring/rules/rechecks.py had them when this ran.
 LAPSES = {
     "baseline": (28, 0),
     "potassium_48h": (7, 2),

@@ -9,10 +9,10 @@ from django.db.models import F, Q
 
 from b12clinic.core.medicines import ROUTE_LABELS, Route
 from b12clinic.core.models import Clinic, Patient, Product, weekdays_from_digits
+from plans.rules import dosing, schedule
+from plans.rules.regimens import REGIMEN_CHOICES
 
-from .. import dosing, schedule
 from ..ids import ordered_uuid
-from ..regimens import REGIMEN_CHOICES
 
 
 class PlanStatus(models.TextChoices):
@@ -76,7 +76,7 @@ class Plan(models.Model):
     def version(self) -> PlanVersion:
         """What is prescribed now. Every saved plan has it: `plan_create` sets it in the
         transaction that made the plan, and the column is empty only inside that transaction."""
-        current = self.version
+        current = self.current
         assert current is not None, f"plan {self.pk} has no current version"
         return current
 

@@ -1,10 +1,11 @@
-"""`{% load clinic_dates %}`: dates with the year wherever it is not obvious (plans/dates.py)."""
+"""`{% load clinic_dates %}`: dates with the year wherever it is not obvious
+(plans/rules/dates.py)."""
 
 from datetime import date, datetime
 
 from django import template
 
-from .. import dates
+from plans.rules import dates
 
 register = template.Library()
 

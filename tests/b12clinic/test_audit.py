@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from b12clinic.core.audit import audit, verify_chain
 from b12clinic.core.models import Action, AuditEvent, AuditImmutable, Patient
-from plans.services import patient_update
+from plans.services.patients import patient_update
 from tests.conftest import on_ci
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import give_next, new_plan

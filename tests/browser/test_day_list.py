@@ -13,7 +13,7 @@ from b12clinic.core.models import Patient
 from b12clinic.demo import DEMO_PASSWORD, demo_seed
 from monitoring.models import Alert
 from plans.models import Administration, DoseNotGiven
-from plans.services import plan_amend, prescription_from_version
+from plans.services.prescriptions import plan_amend, prescription_from_version
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD, make_user
 

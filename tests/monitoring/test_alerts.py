@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from monitoring.models import Alert
-from monitoring.services import alerts_raise_overdue
+from monitoring.services.alerts import alerts_raise_overdue
 from tests.conftest import make_user
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import at, give_next, new_plan
@@ -80,7 +80,7 @@ def test_the_dashboard_runs_the_same_queries_for_one_alert_and_for_many(
     from django.test.utils import CaptureQueriesContext
 
     from monitoring.models import AlertKind, Severity
-    from monitoring.services import alert_raise
+    from monitoring.services.alerts import alert_raise
 
     def raise_alerts(count: int, first: int) -> None:
         for n in range(first, first + count):

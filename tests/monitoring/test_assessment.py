@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitoring.assessment import (
+from monitoring.rules.assessment import (
     CheckIn,
     Course,
     Result,
@@ -17,7 +17,7 @@ from monitoring.assessment import (
     assess,
     course_start,
 )
-from plans.adherence import Adherence
+from plans.rules.adherence import Adherence
 
 START = date(2026, 3, 2)
 D = Decimal

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from monitoring.charts import Point, trend_svg
+from monitoring.rules.charts import Point, trend_svg
 from tests.conftest import on_ci
 
 START = date(2026, 3, 2)

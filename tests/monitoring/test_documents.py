@@ -23,7 +23,7 @@ from monitoring.documents.schedule import (
     schedule_pdf,
 )
 from plans.models import ShareLinkUse
-from plans.services import plan_stop
+from plans.services.prescriptions import plan_stop
 from plans.sharing import share_link_create, share_link_revoke
 from tests.conftest import on_ci
 from tests.plans.recording_helpers import give, new_plan, open_doses

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitoring.catalogue import BY_CODE, TESTS
-from monitoring.interpret import Flag, Limits, RangeRow, band, flag, implausible, pick_range
+from monitoring.rules.catalogue import BY_CODE, TESTS
+from monitoring.rules.interpret import Flag, Limits, RangeRow, band, flag, implausible, pick_range
 
 D = Decimal
 

@@ -11,15 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from monitoring.models import Alert, LabResult, Recheck, SymptomCheckIn
-from monitoring.services import (
-    Entry,
-    checkin_add,
-    lab_result_void,
-    lab_results_add,
-    recheck_add,
-    recheck_cancel,
-)
-from plans.services import plan_stop
+from monitoring.services.checkins import checkin_add
+from monitoring.services.labs import Entry, lab_result_void, lab_results_add
+from monitoring.services.rechecks import recheck_add, recheck_cancel
+from plans.services.prescriptions import plan_stop
 from tests.conftest import make_user
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import give_next, new_plan
@@ -403,7 +398,7 @@ def test_plan_page_lists_rechecks_and_the_clinician_can_mark_one_not_needed(
 def test_one_open_inadequate_response_alert_per_plan(patient, clinician, nurse):
     from django.utils import timezone
 
-    from monitoring.services import alert_acknowledge
+    from monitoring.services.alerts import alert_acknowledge
 
     plan = new_plan(patient, clinician)
     add(patient, clinician, Entry("hb", D("85")), Entry("retic_pct", D("0.8")), on=TODAY)
@@ -447,7 +442,7 @@ def test_first_course_rechecks_lapse_with_a_reason_and_stay_in_the_history(
     """Defect: a maintenance patient a year in showed four first-course rechecks overdue
     since the year before, on the dashboard and in his written schedule."""
     from monitoring.documents.schedule import schedule_document
-    from monitoring.services import rechecks_lapse
+    from monitoring.services.rechecks import rechecks_lapse
     from tests.plans.recording_helpers import at
 
     plan = new_plan(patient, clinician, "uk_prophylaxis")

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitoring import rechecks
-from monitoring.rechecks import Kind, State
+from monitoring.rules import rechecks
+from monitoring.rules.rechecks import Kind, State
 
 START = date(2026, 3, 2)
 

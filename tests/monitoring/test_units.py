@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitoring.catalogue import BY_CODE, TESTS
-from monitoring.units import UnknownUnit, convert, find_unit, from_canonical, to_canonical
+from monitoring.rules.catalogue import BY_CODE, TESTS
+from monitoring.rules.units import UnknownUnit, convert, find_unit, from_canonical, to_canonical
 
 FACTORS = sorted({factor for test in TESTS for factor in test.units.values()})
 entered = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("99999"), places=3)

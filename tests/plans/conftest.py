@@ -3,9 +3,9 @@ from datetime import date
 import pytest
 
 from b12clinic.core.models import Patient, Product
-from plans import dosing
-from plans.regimens import CYANOCOBALAMIN, HYDROXOCOBALAMIN, REGIMENS
-from plans.services import Prescription
+from plans.rules import dosing
+from plans.rules.regimens import CYANOCOBALAMIN, HYDROXOCOBALAMIN, REGIMENS
+from plans.services.prescriptions import Prescription
 
 TODAY = date(2026, 1, 5)  # a Monday
 

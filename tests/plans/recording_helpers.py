@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from b12clinic.core.models import Patient
 from plans.models import Administration, Dose, DoseStatus, Plan
-from plans.recording import dose_record_given
-from plans.services import plan_create
+from plans.recording.given import dose_record_given
+from plans.services.prescriptions import plan_create
 from tests.plans.conftest import TODAY, prescription
 
 LONDON = ZoneInfo("Europe/London")

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plans.adherence import DoseFact, adherence, adherence_by_phase
+from plans.rules.adherence import DoseFact, adherence, adherence_by_phase
 
 TODAY = date(2026, 6, 1)
 

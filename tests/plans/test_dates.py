@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plans.dates import date_range, short_date
+from plans.rules.dates import date_range, short_date
 
 TODAY = date(2026, 11, 29)
 

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from b12clinic.core.models import Patient
-from plans import schedule
 from plans.models import Administration, DoseNotGiven, DoseStatus
-from plans.recording import dose_record_not_given
+from plans.recording.not_given import dose_record_not_given
+from plans.rules import schedule
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import at, give_next, new_plan, open_doses
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plans.dosing import (
+from plans.rules.dosing import (
     DoseLimits,
     DoseParseError,
     Indication,
@@ -117,7 +117,7 @@ def test_an_ambiguous_number_is_refused_with_a_question(text, question):
 
 
 def _reading(text: str, *, thousands: str, decimal: str) -> Decimal | None:
-    """One convention's reading of a number, written independently of plans.dosing: groups
+    """One convention's reading of a number, written independently of plans.rules.dosing: groups
     of three after the first, one decimal mark. None when the text breaks the convention."""
     whole, _, fraction = text.partition(decimal) if decimal in text else (text, "", "")
     if decimal in fraction or thousands in fraction or (decimal in text and not fraction):

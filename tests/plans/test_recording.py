@@ -9,13 +9,10 @@ from django.db import IntegrityError, transaction
 from b12clinic.core.models import Patient
 from monitoring.models import Alert
 from plans.models import Administration, Dose, DoseNotGiven, DoseStatus
-from plans.recording import (
-    administration_amend,
-    administration_void,
-    dose_record_given_outside,
-    dose_record_not_given,
-)
-from plans.services import plan_stop
+from plans.recording.corrections import administration_amend, administration_void
+from plans.recording.given import dose_record_given_outside
+from plans.recording.not_given import dose_record_not_given
+from plans.services.prescriptions import plan_stop
 from tests.conftest import make_user
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import at, give, give_next, live_dates, new_plan, open_doses

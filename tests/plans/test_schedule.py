@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from plans.regimens import REGIMENS
-from plans.schedule import (
+from plans.rules.regimens import REGIMENS
+from plans.rules.schedule import (
     DoseOutcome,
     DueDose,
     EndRule,

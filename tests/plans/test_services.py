@@ -6,16 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from plans import dosing
 from plans.materialise import doses_extend, doses_reconcile
 from plans.models import Dose, DoseStatus, Plan, PlanOverride, PlanStatus, PlanVersion
-from plans.services import (
-    patient_create,
-    plan_amend,
-    plan_create,
-    plan_end_loading,
-    plan_stop,
-)
+from plans.rules import dosing
+from plans.services.patients import patient_create
+from plans.services.prescriptions import plan_amend, plan_create, plan_end_loading, plan_stop
 from tests.plans.conftest import TODAY, prescription
 
 pytestmark = pytest.mark.django_db
@@ -207,7 +202,7 @@ def test_an_amendment_keeps_every_dose_whose_date_does_not_change(patient, clini
 
 
 def test_an_amendment_replaces_only_the_doses_whose_dates_change(patient, clinician):
-    from plans.schedule import EndRule, IntervalUnit, PhaseKind, PhaseRule
+    from plans.rules.schedule import EndRule, IntervalUnit, PhaseKind, PhaseRule
 
     plan = plan_create(
         patient=patient, prescriber=clinician, prescription=prescription(), today=TODAY
@@ -351,7 +346,7 @@ def test_ending_loading_with_maintenance_soon_after_keeps_the_prescribed_cadence
 ):
     """Defect: maintenance "every 2 months" started the day after the review came 49 days
     apart, though the plan still said every 2 months."""
-    from plans.schedule import add_months, next_open_day
+    from plans.rules.schedule import add_months, next_open_day
     from tests.plans.recording_helpers import give_next
 
     plan = plan_create(

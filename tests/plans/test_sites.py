@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plans.sites import NOT_RECOMMENDED, SITES_FOR_ROUTE, allowed_sites, suggest_site
+from plans.rules.sites import NOT_RECOMMENDED, SITES_FOR_ROUTE, allowed_sites, suggest_site
 
 ROUTES = st.sampled_from(["IM", "SC"])
 ANY_SITE = st.sampled_from(

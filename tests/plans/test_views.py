@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from b12clinic.core.models import Patient
 from plans.models import Dose, DoseStatus, Plan
-from plans.services import plan_create
+from plans.services.prescriptions import plan_create
 from tests.plans.conftest import prescription
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ from monitoring.models import Reminder
 from monitoring.reminders.delivery import reminder_retry, reminders_deliver, reminders_reclaim
 from monitoring.reminders.optout import opt_out_url
 from monitoring.reminders.planning import digests_plan, reminders_sync_for_patient
-from plans.recording import dose_record_not_given
-from plans.services import patient_update, plan_stop
+from plans.recording.not_given import dose_record_not_given
+from plans.services.patients import patient_update
+from plans.services.prescriptions import plan_stop
 from tests.conftest import make_user
 from tests.plans.recording_helpers import give, new_plan, open_doses
 from tests.reminders.conftest import free_port

@@ -11,7 +11,8 @@ from django.utils import timezone
 from b12clinic.core.models import Patient
 from monitoring.models import Reminder
 from monitoring.reminders.optout import opt_out_token
-from monitoring.services import Entry, alert_raise, lab_results_add
+from monitoring.services.alerts import alert_raise
+from monitoring.services.labs import Entry, lab_results_add
 from plans.sharing import share_link_create
 from tests.plans.recording_helpers import give_next, new_plan, open_doses
 

@@ -51,7 +51,7 @@ def test_a_body_larger_than_any_form_is_refused_unread(client, world, settings):
 
 def test_a_read_is_audited_only_when_the_page_is_delivered(world, monkeypatch):
     from b12clinic.core.models import AuditEvent
-    from plans import views
+    from monitoring import pages
 
     client = Client(raise_request_exception=False)
     client.force_login(world.users["clinician"])
@@ -62,7 +62,7 @@ def test_a_read_is_audited_only_when_the_page_is_delivered(world, monkeypatch):
         raise RuntimeError("the chart template failed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(views, "render", broken)
+        patch.setattr(pages, "render", broken)
         assert client.get(url).status_code == 500
     assert not opened.exists()
 

@@ -30,17 +30,19 @@ from monitoring import tasks as monitoring_tasks
 from monitoring.models import Recheck
 from monitoring.reminders import delivery, optout, planning
 from monitoring.reminders import tasks as reminder_tasks
-from monitoring.services import Entry, checkin_add, lab_results_add
-from plans import dosing
+from monitoring.services.checkins import checkin_add
+from monitoring.services.labs import Entry, lab_results_add
 from plans import tasks as plans_tasks
 from plans.models import Dose, DoseStatus, Plan, PlanStatus
-from plans.recording import dose_record_given, dose_record_given_outside, dose_record_not_given
-from plans.regimens import REGIMENS
-from plans.schedule import EndRule, IntervalUnit, PhaseKind, add_months
+from plans.recording.given import dose_record_given, dose_record_given_outside
+from plans.recording.not_given import dose_record_not_given
+from plans.rules import dosing
+from plans.rules.regimens import REGIMENS
+from plans.rules.schedule import EndRule, IntervalUnit, PhaseKind, add_months
 from plans.selectors import day_list
-from plans.services import (
+from plans.services.patients import patient_create
+from plans.services.prescriptions import (
     Prescription,
-    patient_create,
     plan_amend,
     plan_create,
     plan_end_loading,

@@ -1,0 +1,1 @@
+"""The clinical rules of monitoring: pure functions, no Django, "today" passed in."""

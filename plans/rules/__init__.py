@@ -1,0 +1,1 @@
+"""The clinical rules of plans: pure functions, no Django, "today" passed in."""

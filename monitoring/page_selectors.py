@@ -10,7 +10,8 @@ from typing import Any
 
 from b12clinic.core.models import Patient
 from plans import selectors as plan_selectors
-from plans.models import Administration, Dose, Phase, Plan, PlanStatus, PlanVersion
+from plans.access import active_plan_of
+from plans.models import Administration, Dose, Phase, Plan, PlanVersion
 from plans.rules import schedule
 
 from . import selectors
@@ -98,7 +99,7 @@ def me_page(*, patient: Patient | None, today: date) -> MePage:
     given."""
     if patient is None:
         return MePage(patient=None)
-    plan = patient.plans.filter(status=PlanStatus.ACTIVE).select_related("current__product").first()
+    plan = active_plan_of(patient)
     upcoming: list[Dose] = []
     rechecks: list[tuple[Recheck, str]] = []
     if plan is not None:

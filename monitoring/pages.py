@@ -15,7 +15,7 @@ from django.utils import timezone
 from b12clinic.core.access import AuthenticatedRequest, patient_required, staff_required
 from b12clinic.core.audit import audit_read
 from b12clinic.core.models import Action, Patient
-from plans.access import get_patient_for_staff, get_plan_for_staff
+from plans.access import get_patient_for_staff, get_plan_for_staff, own_patient
 
 from . import page_selectors
 from .forms import RecheckAddForm
@@ -57,7 +57,7 @@ def plan_detail(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
 @patient_required
 def me(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's own page: next injection, what is coming, what was given, downloads."""
-    patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
+    patient = own_patient(request.user)
     if patient is not None:
         audit_read(
             request, action=Action.VIEW, obj=patient, patient=patient, summary="Own page opened"

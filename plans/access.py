@@ -10,7 +10,7 @@ from django.http import Http404
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
 
-from .models import Administration, Dose, Plan
+from .models import Administration, Dose, Plan, PlanStatus
 
 
 def get_patient_for_staff(user: User, patient_id: UUID | str) -> Patient:
@@ -72,3 +72,25 @@ def get_administration_for_staff(user: User, administration_id: UUID | str) -> A
         ).get(pk=administration_id, dose__plan__patient__clinic__in=staff_clinics(user))
     except (Administration.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such record in your clinics.") from exc
+
+
+def own_patient(user: User) -> Patient | None:
+    """The signed-in patient's own record, if their account has one."""
+    return Patient.objects.select_related("clinic").filter(user=user).first()
+
+
+def active_plan_of(patient: Patient) -> Plan | None:
+    return (
+        Plan.objects.select_related("patient__clinic", "current__product")
+        .filter(patient=patient, status=PlanStatus.ACTIVE)
+        .first()
+    )
+
+
+def get_own_active_plan(user: User) -> Plan:
+    """The signed-in patient's active plan, or 404."""
+    patient = own_patient(user)
+    plan = active_plan_of(patient) if patient else None
+    if plan is None:
+        raise Http404("You have no active plan.")
+    return plan

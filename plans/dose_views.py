@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -35,6 +34,7 @@ from .access import (
     get_dose_for_patient,
     get_dose_for_staff,
 )
+from .exports import day_list_csv
 from .forms import apply_errors
 from .models import Dose, DoseStatus, Plan, Setting
 from .recording import corrections, given, not_given
@@ -107,12 +107,6 @@ def today(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _cell(value: object) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @staff_required
 def today_csv(request: AuthenticatedRequest) -> HttpResponse:
     _, clinic, day = _day_list_params(request)
@@ -132,50 +126,7 @@ def today_csv(request: AuthenticatedRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"day-list-{slugify(clinic.name)}-{day.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "section",
-            "due date",
-            "days overdue",
-            "family name",
-            "given name",
-            "date of birth",
-            "record number",
-            "product",
-            "dose",
-            "route",
-            "phase",
-            "neurological",
-            "allergies",
-            "last site",
-            "suggested site",
-            "alert",
-        ]
-    )
-    for section, rows in (("overdue", listing.overdue), ("due", listing.due)):
-        for row in rows:
-            writer.writerow(
-                _cell(value)
-                for value in (
-                    section,
-                    row.dose.due_date.isoformat(),
-                    row.days_overdue,
-                    row.patient.family_name,
-                    row.patient.given_name,
-                    row.patient.date_of_birth.isoformat(),
-                    row.patient.record_number,
-                    row.version.product.generic_name,
-                    row.version.dose_display,
-                    row.version.route,
-                    row.position,
-                    "yes" if row.version.neurological else "no",
-                    row.patient.allergies.replace("\n", "; "),
-                    row.last_site_display,
-                    row.suggested_display,
-                    row.alert,
-                )
-            )
+    response.write(day_list_csv(listing))
     return response
 
 

@@ -23,11 +23,11 @@ from b12clinic.core.access import (
 )
 from b12clinic.core.audit import audit_read
 from b12clinic.core.clientip import client_ip
-from b12clinic.core.models import Action, Patient
+from b12clinic.core.models import Action
 from b12clinic.core.roles import CLINICIAN, NURSE, PATIENT
 from plans import sharing
-from plans.access import get_plan_for_patient, get_plan_for_staff
-from plans.models import Plan, PlanStatus, ShareLink
+from plans.access import get_own_active_plan, get_plan_for_patient, get_plan_for_staff
+from plans.models import Plan, ShareLink
 
 from .schedule import (
     cached_schedule_pdf,
@@ -118,31 +118,16 @@ def _audit_download(request: HttpRequest, plan: Plan, what: str) -> None:
     audit_read(request, action=Action.DOWNLOAD, obj=plan, patient=plan.patient, summary=what)
 
 
-def _own_plan(request: AuthenticatedRequest) -> Plan:
-    """The signed-in patient's active plan, or 404."""
-    patient = Patient.objects.filter(user=request.user).first()
-    plan = (
-        Plan.objects.select_related("patient__clinic", "current__product")
-        .filter(patient=patient, status=PlanStatus.ACTIVE)
-        .first()
-        if patient
-        else None
-    )
-    if plan is None:
-        raise Http404("You have no active plan.")
-    return plan
-
-
 @patient_required
 def me_schedule_pdf(request: AuthenticatedRequest) -> HttpResponse:
-    plan = _own_plan(request)
+    plan = get_own_active_plan(request.user)
     _audit_download(request, plan, "Schedule PDF downloaded by the patient")
     return _pdf_response(plan)
 
 
 @patient_required
 def me_schedule_ics(request: AuthenticatedRequest) -> HttpResponse:
-    plan = _own_plan(request)
+    plan = get_own_active_plan(request.user)
     _audit_download(request, plan, "Calendar file downloaded by the patient")
     return _ics_response(plan)
 

@@ -111,8 +111,8 @@ def test_each_role_gets_exactly_the_expected_answer(world, client, name, role):
     if role != "outsider":
         assert "Outsiderpatient" not in text and "OTHER-1" not in text
     # A share link shows its own patient to whoever holds it; nothing else shows ours.
-    public = name.startswith(("plans:shared", "monitoring:reminder_opt_out"))
+    public = name.startswith(("monitoring:shared", "monitoring:reminder_opt_out"))
     if role in ("outsider", "anonymous") and not public:
         assert "Quinn" not in text and "RX1001" not in text
-    if role == "patient" or name.startswith("plans:shared"):
+    if role == "patient" or name.startswith("monitoring:shared"):
         assert "Bystander" not in text and "RX1002" not in text

@@ -244,6 +244,7 @@ def _send(reminder: Reminder, connection: Any) -> tuple[str, str]:
             text = render_to_string(f"reminders/{reminder.kind}/sms.txt", context)
         else:
             subject = render_to_string(f"reminders/{reminder.kind}/subject.txt", context)
+            context["subject"] = " ".join(subject.split())
             text = render_to_string(f"reminders/{reminder.kind}/body.txt", context)
             html = render_to_string(f"reminders/{reminder.kind}/body.html", context)
     except Exception as error:
@@ -271,6 +272,7 @@ def _send(reminder: Reminder, connection: Any) -> tuple[str, str]:
         to=[address],
         connection=connection,
         headers=_headers(reminder, context),
+        reply_to=[reminder.clinic.email] if reminder.clinic.email else None,
     )
     message.attach_alternative(html, "text/html")
     sent = message.send()
@@ -298,7 +300,12 @@ def _email_address(reminder: Reminder) -> str:
 
 
 def _headers(reminder: Reminder, context: dict[str, Any]) -> dict[str, str]:
-    headers = {"Message-ID": reminder.message_id, "X-B12-Reminder": str(reminder.pk)}
+    headers = {
+        "Message-ID": reminder.message_id,
+        "X-B12-Reminder": str(reminder.pk),
+        # RFC 3834: out-of-office and other automatic replies are not sent back to it.
+        "Auto-Submitted": "auto-generated",
+    }
     if context.get("opt_out_url"):
         headers["List-Unsubscribe"] = f"<{context['opt_out_url']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

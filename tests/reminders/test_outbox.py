@@ -450,3 +450,29 @@ def test_an_sms_backend_named_by_its_former_path_still_loads(settings):
     assert isinstance(get_backend(), ConsoleBackend)
     settings.SMS_BACKEND = "monitoring.reminders.sms.HttpGatewayBackend"
     assert isinstance(get_backend(), HttpGatewayBackend)
+
+
+def test_a_reminder_email_says_it_is_automatic_and_answers_go_to_the_clinic(
+    consenting, clinician, clinic_open_daily, smtp_settings
+):
+    """Out-of-office replies are not sent to an automatic message (RFC 3834), a patient who
+    answers reaches the clinic rather than no-reply, and the HTML part has a title."""
+    plan_starting_in(consenting, clinician, 2)
+    deliver_now()
+    message = next(m for m in smtp_settings.messages if m["X-B12-Reminder"])
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Reply-To"] == "team@riverside.example.org"
+    html = message.get_payload()[1].get_payload(decode=True).decode()
+    assert f"<title>{message['Subject']}</title>" in html
+
+
+def test_without_a_clinic_address_there_is_no_reply_to(
+    consenting, clinician, clinic_open_daily, smtp_settings
+):
+    clinic_open_daily.email = ""
+    clinic_open_daily.save()
+    plan_starting_in(consenting, clinician, 2)
+    deliver_now()
+    message = next(m for m in smtp_settings.messages if m["X-B12-Reminder"])
+    assert message["Reply-To"] is None
+    assert message["Auto-Submitted"] == "auto-generated"

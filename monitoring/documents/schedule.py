@@ -315,9 +315,11 @@ def _font_config() -> Any:
 def render_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
+    # PDF/UA: tagged (a structure tree in reading order), with the title and language read
+    # from the page, so a screen reader can follow the schedule.
     return HTML(
         string=html, base_url=str(STATIC_DIR), url_fetcher=_static_only_fetcher()
-    ).write_pdf(font_config=_font_config())
+    ).write_pdf(font_config=_font_config(), pdf_variant="pdf/ua-1")
 
 
 def schedule_pdf(doc: ScheduleDoc, *, generated: date) -> tuple[bytes, bool]:

@@ -330,3 +330,34 @@ def test_a_patient_gets_404_for_another_patients_schedule_and_their_own_by_plan_
     for suffix in ("pdf", "ics"):
         assert client.get(f"/plans/{theirs.pk}/schedule.{suffix}").status_code == 404
         assert client.get(f"/plans/{own.pk}/schedule.{suffix}").status_code == 200
+
+
+def _structure_roles(node, reader, roles):
+    node = node.get_object() if hasattr(node, "get_object") else node
+    if isinstance(node, list):
+        for child in node:
+            _structure_roles(child, reader, roles)
+    elif hasattr(node, "get"):
+        if "/S" in node:
+            roles.add(str(node["/S"]))
+        if "/K" in node:
+            _structure_roles(node["/K"], reader, roles)
+    return roles
+
+
+def test_the_pdf_is_tagged_for_screen_readers(started_plan):
+    """PDF/UA: a structure tree with headings, paragraphs and tables in reading order, a title
+    shown instead of the file name, and the document's language."""
+    doc = schedule_document(plan=started_plan, today=today())
+    pdf, _ = schedule_pdf(doc, generated=today())
+    reader = PdfReader(io.BytesIO(pdf))
+    catalog = reader.trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert str(catalog["/Lang"]).startswith("en")
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert reader.metadata.title == (
+        f"B12 injection schedule – {started_plan.patient.given_name} "
+        f"{started_plan.patient.family_name}"
+    )
+    roles = _structure_roles(catalog["/StructTreeRoot"], reader, set())
+    assert {"/H1", "/P", "/Table", "/TR", "/TD"} <= roles, roles

@@ -28,6 +28,7 @@ from b12clinic.core.models import Clinic, Patient
 from plans.models import Dose, DoseStatus, Plan, PlanVersion
 from plans.rules.dates import date_range
 
+from .words import CAUSE_FOR_PATIENT, FOR_LIFE, FOR_THE_PATIENT
 from .zones import vtimezone_for
 
 PDF_CACHE_SECONDS = 30 * 24 * 3600
@@ -45,19 +46,6 @@ class DoseLine:
     kind: str
     number: int
     updated: datetime
-
-
-# What each planned test is for, in words for the patient (the recheck's own purpose is
-# written for staff).
-FOR_THE_PATIENT = {
-    "baseline": "Blood tests before your first injection, to confirm why your B12 is low.",
-    "potassium_48h": "Checks your potassium, which can drop in the first days of treatment.",
-    "retics_day7": "Shows whether your body has started making new red blood cells.",
-    "fbc_8w": "Checks that your blood count is back to normal.",
-    "symptom_review_3m": "A review of how you feel: tiredness and nerve symptoms.",
-    "fbc_yearly": "A yearly check of your blood count.",
-    "serum_b12": "Checks your vitamin B12 level.",
-}
 
 
 @dataclass(frozen=True)
@@ -103,6 +91,15 @@ class ScheduleDoc:
         else:
             shown = upcoming
         return done + shown[:LOADING_UPCOMING_SHOWN]
+
+    @property
+    def why(self) -> str:
+        return CAUSE_FOR_PATIENT.get(self.version.cause, "")
+
+    @property
+    def for_life(self) -> bool:
+        """Said only where the cause does not go away (clinical-reference.md §7)."""
+        return self.version.cause in FOR_LIFE
 
     @property
     def loading_hidden(self) -> int:

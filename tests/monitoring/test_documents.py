@@ -74,7 +74,7 @@ def test_the_pdf_says_everything_a_patient_needs(started_plan):
         "Hydroxocobalamin 1 mg/mL",
         "1 mg",
         "Intramuscular (IM)",
-        "Pernicious anaemia",
+        "cannot absorb vitamin B12 from food (pernicious anaemia)",
         "01632 960 123",
         "Latex",
         "Call us the same day on 01632 960 123",
@@ -361,3 +361,25 @@ def test_the_pdf_is_tagged_for_screen_readers(started_plan):
     )
     roles = _structure_roles(catalog["/StructTreeRoot"], reader, set())
     assert {"/H1", "/P", "/Table", "/TR", "/TD"} <= roles, roles
+
+
+@pytest.mark.parametrize(
+    ("cause", "why", "lifelong"),
+    [
+        ("pernicious_anaemia", "Your body cannot absorb vitamin B12 from food", True),
+        ("malabsorption", "Your gut cannot absorb enough vitamin B12 from food", True),
+        ("dietary", "Not enough vitamin B12 in your diet", False),
+        ("unknown", "Low vitamin B12; the cause is still being looked into", False),
+    ],
+)
+def test_the_pdf_says_why_in_the_patients_words_and_whether_it_is_for_life(
+    patient, clinician, clinic_details, cause, why, lifelong
+):
+    plan = new_plan(patient, clinician, "uk_standard", cause=cause)
+    text = flat(
+        text_of(schedule_pdf(schedule_document(plan=plan, today=today()), generated=today())[0])
+    )
+    assert why in text
+    assert "Pernicious anaemia / autoimmune gastritis" not in text  # the form's label
+    for_life = "These injections are for life" in text
+    assert for_life is lifelong

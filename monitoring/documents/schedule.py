@@ -92,6 +92,18 @@ class ScheduleDoc:
             shown = upcoming
         return done + shown[:LOADING_UPCOMING_SHOWN]
 
+    def _lab_due(self, kind: str) -> date | None:
+        return next((lab.due for lab in self.labs if lab.kind == kind and not lab.done_on), None)
+
+    @property
+    def feel_better_by(self) -> date | None:
+        """The review when there is one, else the 3-month symptom review."""
+        return self.review_date or self._lab_due("symptom_review_3m")
+
+    @property
+    def blood_count_by(self) -> date | None:
+        return self._lab_due("fbc_8w")
+
     @property
     def why(self) -> str:
         return CAUSE_FOR_PATIENT.get(self.version.cause, "")

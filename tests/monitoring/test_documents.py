@@ -383,3 +383,21 @@ def test_the_pdf_says_why_in_the_patients_words_and_whether_it_is_for_life(
     assert "Pernicious anaemia / autoimmune gastritis" not in text  # the form's label
     for_life = "These injections are for life" in text
     assert for_life is lifelong
+
+
+def test_if_you_do_not_feel_better_names_real_dates_from_the_plan(
+    patient, clinician, clinic_details
+):
+    """'By then' must point at something: the review date when there is one, else the
+    3-month symptom review; and the blood count at 8 weeks by its date."""
+    plan = new_plan(patient, clinician, "uk_standard", start=today(), review_date=None)
+    doc = schedule_document(plan=plan, today=today())
+    text = flat(text_of(schedule_pdf(doc, generated=today())[0]))
+    symptom_review = next(lab for lab in doc.labs if lab.kind == "symptom_review_3m")
+    blood_count = next(lab for lab in doc.labs if lab.kind == "fbc_8w")
+    assert "by then" not in text
+    assert (
+        f"If by your symptom review around {symptom_review.due:%-d %B %Y} you do not feel better"
+        in text
+    )
+    assert f"or your blood count around {blood_count.due:%-d %B %Y} is not normal" in text

@@ -12,7 +12,7 @@ import hashlib
 import json
 import weakref
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -26,10 +26,8 @@ from django.template.loader import render_to_string
 
 from b12clinic.core.models import Clinic, Patient
 from plans.models import Dose, DoseStatus, Plan, PlanVersion
-from plans.rules.dates import date_range
 
-from .words import CAUSE_FOR_PATIENT, FOR_LIFE, FOR_THE_PATIENT
-from .zones import vtimezone_for
+from .words import CAUSE_FOR_PATIENT, FOR_LIFE, FOR_THE_PATIENT, TITLE_FOR_THE_PATIENT
 
 PDF_CACHE_SECONDS = 30 * 24 * 3600
 STATIC_DIR = (Path(settings.BASE_DIR) / "static").resolve()
@@ -65,6 +63,10 @@ class LabLine:
     def for_the_patient(self) -> str:
         return FOR_THE_PATIENT.get(self.kind, self.purpose)
 
+    @property
+    def patient_title(self) -> str:
+        return TITLE_FOR_THE_PATIENT.get(self.kind, self.title)
+
 
 @dataclass(frozen=True)
 class ScheduleDoc:
@@ -99,6 +101,14 @@ class ScheduleDoc:
     def feel_better_by(self) -> date | None:
         """The review when there is one, else the 3-month symptom review."""
         return self.review_date or self._lab_due("symptom_review_3m")
+
+    @property
+    def first_injection_on(self) -> date | None:
+        """The first dose's date while none has been given (the baseline comes before it)."""
+        lines = self.loading + self.maintenance
+        if any(line.status == DoseStatus.GIVEN for line in lines):
+            return None
+        return min((line.due for line in lines), default=None)
 
     @property
     def blood_count_by(self) -> date | None:
@@ -231,9 +241,9 @@ def schedule_document(*, plan: Plan, today: date) -> ScheduleDoc:
         .select_related("phase")
         .order_by("due_date", "phase__order", "sequence")
     )
-    loading = [_line(d) for d in doses if d.phase.kind == "loading"]
+    loading = [dose_line(d) for d in doses if d.phase.kind == "loading"]
     maintenance = [
-        _line(d)
+        dose_line(d)
         for d in doses
         if d.phase.kind == "maintenance"
         and (d.due_date >= today or d.status == DoseStatus.DUE)
@@ -272,7 +282,7 @@ def schedule_document(*, plan: Plan, today: date) -> ScheduleDoc:
     )
 
 
-def _line(dose: Dose) -> DoseLine:
+def dose_line(dose: Dose) -> DoseLine:
     return DoseLine(
         id=str(dose.pk),
         due=dose.due_date,
@@ -346,103 +356,3 @@ def schedule_pdf(doc: ScheduleDoc, *, generated: date) -> tuple[bytes, bool]:
 
 def cached_schedule_pdf(stamp: Stamp) -> bytes | None:
     return cache.get(stamp.key)
-
-
-# --- Calendar -------------------------------------------------------------------------------
-
-
-EVENT_TIME = time(9, 0)
-
-
-def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
-    """One event per dose and per planned blood test, at 09:00 in the clinic's zone, each with
-    an alarm the day before. UIDs are stable, so importing again updates rather than duplicates;
-    a dose cancelled since (re-planned, plan stopped) is sent as CANCELLED. The zone goes in as
-    a VTIMEZONE with RRULEs (monitoring/documents/zones.py), or every time in UTC where that data is
-    out of date."""
-    from icalendar import Alarm, Calendar, Event
-
-    zone = doc.clinic.zone
-    calendar = Calendar()
-    calendar.add("prodid", "-//B12 Clinic//Injection schedule//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"B12 injections – {doc.clinic.name}")
-    domain = settings.REMINDER_MESSAGE_DOMAIN
-    product = f"{doc.version.product.generic_name} {doc.version.dose_display}"
-    where = doc.clinic.name if not doc.version.self_administered else "At home"
-
-    cancelled = list(
-        doc.plan.doses.filter(status=DoseStatus.CANCELLED, due_date__gte=doc.today).select_related(
-            "phase"
-        )
-    )
-    doses = [(d, d.status) for d in doc.loading + doc.maintenance] + [
-        (_line(d), "cancelled") for d in cancelled
-    ]
-    moments = [datetime.combine(line.due, EVENT_TIME, tzinfo=zone) for line, _ in doses] + [
-        datetime.combine(lab.due, EVENT_TIME, tzinfo=zone) for lab in doc.labs
-    ]
-    vtimezone = vtimezone_for(zone, moments)
-    if vtimezone is not None:
-        calendar.add_component(vtimezone)
-
-    def at_nine(day: date) -> datetime:
-        start = datetime.combine(day, EVENT_TIME, tzinfo=zone)
-        return start if vtimezone is not None else start.astimezone(UTC)
-
-    for line, status in doses:
-        event = Event()
-        event.add("uid", f"dose-{line.id}@{domain}")
-        event.add("dtstamp", now)
-        event.add("sequence", int(line.updated.timestamp()) // 60 % 2_000_000_000)
-        start = at_nine(line.due)
-        event.add("dtstart", start)
-        event.add("dtend", start + timedelta(minutes=15))
-        label = "loading" if line.kind == "loading" else "maintenance"
-        if status == DoseStatus.GIVEN:
-            summary = f"B12 injection given ({label})"
-        elif status == DoseStatus.NOT_GIVEN:
-            summary = f"B12 injection not given ({label})"
-        else:
-            summary = f"B12 injection ({label})"
-        event.add("summary", summary)
-        event.add("location", where)
-        event.add(
-            "description",
-            f"{product}, {doc.version.get_route_display()}. If you cannot make it, call "
-            f"{doc.clinic.phone or 'the clinic'}.",
-        )
-        if status == "cancelled":
-            event.add("status", "CANCELLED")
-        else:
-            event.add("status", "CONFIRMED")
-            if status == DoseStatus.DUE and line.due >= doc.today:
-                event.add_component(_alarm(Alarm, "B12 injection tomorrow"))
-        calendar.add_component(event)
-    for lab in doc.labs:
-        event = Event()
-        event.add("uid", f"recheck-{lab.id}@{domain}")
-        event.add("dtstamp", now)
-        start = at_nine(lab.due)
-        event.add("dtstart", start)
-        event.add("dtend", start + timedelta(minutes=15))
-        event.add("summary", f"Blood test or review: {lab.title}")
-        event.add(
-            "description",
-            f"{lab.purpose} Any day in {date_range(lab.opens, lab.closes)}.",
-        )
-        event.add("status", "CONFIRMED")
-        if lab.status == "pending" and lab.due >= doc.today:
-            event.add_component(_alarm(Alarm, f"{lab.title} due tomorrow"))
-        calendar.add_component(event)
-    return calendar.to_ical()
-
-
-def _alarm(alarm_class: Any, text: str) -> Any:
-    alarm = alarm_class()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", text)
-    alarm.add("trigger", timedelta(days=-1))
-    return alarm

@@ -29,10 +29,10 @@ from plans import sharing
 from plans.access import get_own_active_plan, get_plan_for_patient, get_plan_for_staff
 from plans.models import Plan, ShareLink
 
+from .calendar import schedule_ics
 from .schedule import (
     cached_schedule_pdf,
     schedule_document,
-    schedule_ics,
     schedule_pdf,
     schedule_stamp,
 )

@@ -12,6 +12,17 @@ FOR_THE_PATIENT = {
     "serum_b12": "Checks your vitamin B12 level.",
 }
 
+# What each planned test is called on the patient's copy; the recheck's title is for staff.
+TITLE_FOR_THE_PATIENT = {
+    "baseline": "Blood tests before treatment",
+    "potassium_48h": "Potassium blood test",
+    "retics_day7": "Blood test for new red blood cells, about a week in",
+    "fbc_8w": "Blood count at 8 weeks",
+    "symptom_review_3m": "How you feel: review at 3 months",
+    "fbc_yearly": "Yearly blood count",
+    "serum_b12": "Vitamin B12 level",
+}
+
 # Why the injections, as the patient would say it; the form's label is for clinicians.
 CAUSE_FOR_PATIENT = {
     "pernicious_anaemia": "Your body cannot absorb vitamin B12 from food (pernicious anaemia).",

@@ -14,7 +14,8 @@ import vobject
 from django.conf import settings as django_settings
 
 from monitoring.documents import zones as calendar_zone
-from monitoring.documents.schedule import schedule_document, schedule_ics
+from monitoring.documents.calendar import schedule_ics
+from monitoring.documents.schedule import schedule_document
 from tests.conftest import on_ci
 from tests.plans.recording_helpers import new_plan
 

@@ -13,13 +13,13 @@ from django.utils import timezone
 from icalendar import Calendar
 from pypdf import PdfReader
 
+from monitoring.documents.calendar import schedule_ics
 from monitoring.documents.schedule import (
     STATIC_DIR,
     RefusedFetch,
     _static_only_fetcher,
     render_pdf,
     schedule_document,
-    schedule_ics,
     schedule_pdf,
 )
 from plans.models import ShareLinkUse
@@ -91,7 +91,8 @@ def test_the_pdf_says_everything_a_patient_needs(started_plan):
     for dose in doc.maintenance:
         assert f"{dose.due:%a} {dose.due.day} {dose.due:%b %Y}" in text
     for lab in doc.labs:
-        assert lab.title.split(" at ")[0] in text
+        # The first words: a table cell wraps, and its lines interleave with the next cell's.
+        assert " ".join(lab.patient_title.split()[:3]) in text, lab.patient_title
     assert "Page 1 of" in text
 
 
@@ -401,3 +402,17 @@ def test_if_you_do_not_feel_better_names_real_dates_from_the_plan(
         in text
     )
     assert f"or your blood count around {blood_count.due:%-d %B %Y} is not normal" in text
+
+
+def test_the_tests_are_named_in_the_patients_words_and_the_baseline_is_before_the_first_dose(
+    patient, clinician, clinic_details
+):
+    start = today() + timedelta(days=3)
+    plan = new_plan(patient, clinician, "uk_standard", start=start)
+    text = flat(
+        text_of(schedule_pdf(schedule_document(plan=plan, today=today()), generated=today())[0])
+    )
+    first = open_doses(plan)[0].due_date
+    assert f"Before your first injection on {first:%-d %B %Y}" in text
+    assert "Reticulocytes at day" not in text and "Baseline bloods" not in text
+    assert "Blood test for new red blood cells" in text

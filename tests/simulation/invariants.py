@@ -17,7 +17,8 @@ from django.db.models import Q
 
 from b12clinic.core.audit import GENESIS
 from b12clinic.core.models import AuditEvent, Patient
-from monitoring.documents.schedule import EVENT_TIME, schedule_document, schedule_ics
+from monitoring.documents.calendar import EVENT_TIME, schedule_ics
+from monitoring.documents.schedule import schedule_document
 from monitoring.models import Alert, AlertKind, Recheck, Reminder, ReminderKind
 from monitoring.reminders.planning import patient_channels
 from monitoring.selectors import overdue_rechecks

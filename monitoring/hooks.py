@@ -27,13 +27,12 @@ def _follow_first_injection(event: events.FirstInjectionGiven) -> None:
 
 def _raise_reaction_alert(event: events.ReactionRecorded) -> None:
     given = event.administration
-    product = event.plan.current.product if event.plan.current else None
     alert_raise(
         patient=event.patient,
         plan=event.plan,
         kind=AlertKind.ALLERGIC_REACTION,
         severity=Severity.URGENT,
-        title=f"Allergic reaction to {product.generic_name if product else 'an injection'} on "
+        title=f"Allergic reaction to {event.plan.version.product.generic_name} on "
         f"{given.given_on:%-d %b %Y}",
         detail=f"Recorded by {event.recorded_by}: {event.allergy}. {given.notes}".strip(),
         key=f"reaction:{given.pk}",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,12 +12,12 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import signin_guard
+from .core.qr import qr_svg
 from .core.redirects import followable_next, safe_next
 
 
@@ -31,14 +28,6 @@ class CodeForm(forms.Form):
         min_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
-
-
-def _qr_svg(url: str) -> str:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    # Made here from the device's own URL (no user text): safe to inline.
-    return mark_safe(buffer.getvalue().decode())
 
 
 class SignInView(LoginView):
@@ -97,7 +86,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         {
             "device": device,
             "form": form,
-            "qr": _qr_svg(device.config_url),
+            "qr": qr_svg(device.config_url),
             "secret": device.bin_key.hex(),
         },
     )

@@ -7,11 +7,12 @@ from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 
 from b12clinic.core.access import staff_clinics
 
-from .models import Alert, LabResult, Recheck, Reminder
+from .models import Alert, CalendarFeed, LabResult, Recheck, Reminder
 
 
 def get_alert_for_staff(user: User, alert_id: UUID | str) -> Alert:
@@ -46,3 +47,14 @@ def get_reminder_for_staff(user: User, reminder_id: UUID | str) -> Reminder:
         return Reminder.objects.get(pk=reminder_id, clinic__in=staff_clinics(user))
     except (Reminder.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such reminder.") from exc
+
+
+def get_feed_for(user: User, feed_id: UUID | str) -> CalendarFeed:
+    """A calendar subscription: the patient's own, or one of a patient of a clinic this user
+    works in."""
+    try:
+        return CalendarFeed.objects.select_related("patient__clinic").get(
+            Q(patient__user=user) | Q(patient__clinic__in=staff_clinics(user)), pk=feed_id
+        )
+    except (CalendarFeed.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such subscription.") from exc

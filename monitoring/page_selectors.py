@@ -15,7 +15,7 @@ from plans.models import Administration, Dose, Phase, Plan, PlanVersion
 from plans.rules import schedule
 
 from . import selectors
-from .models import Recheck, Reminder
+from .models import CalendarFeed, Recheck, Reminder
 
 UPCOMING_SHOWN = 12
 
@@ -52,6 +52,7 @@ class PlanPage:
     share_links: list[Any]
     first_open: Dose | None
     awaiting_review: list[Phase] = field(default_factory=list)
+    calendar_feed: CalendarFeed | None = None
 
 
 def plan_page(*, plan: Plan, today: date, now: datetime, show_all: bool) -> PlanPage:
@@ -82,6 +83,7 @@ def plan_page(*, plan: Plan, today: date, now: datetime, show_all: bool) -> Plan
             for phase in current.phases.all()
             if phase.end_rule == schedule.EndRule.AT_REVIEW and phase.end_date is None
         ],
+        calendar_feed=selectors.live_calendar_feed(patient=plan.patient),
     )
 
 
@@ -92,6 +94,7 @@ class MePage:
     upcoming: list[Dose] = field(default_factory=list)
     rechecks: list[tuple[Recheck, str]] = field(default_factory=list)
     past: list[Administration] = field(default_factory=list)
+    calendar_feed: CalendarFeed | None = None
 
 
 def me_page(*, patient: Patient | None, today: date) -> MePage:
@@ -117,4 +120,11 @@ def me_page(*, patient: Patient | None, today: date) -> MePage:
             given_on__isnull=False,
         ).order_by("-given_on")[:12]
     )
-    return MePage(patient=patient, plan=plan, upcoming=upcoming, rechecks=rechecks, past=past)
+    return MePage(
+        patient=patient,
+        plan=plan,
+        upcoming=upcoming,
+        rechecks=rechecks,
+        past=past,
+        calendar_feed=selectors.live_calendar_feed(patient=patient),
+    )

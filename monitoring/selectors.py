@@ -16,7 +16,16 @@ from plans.models import Administration, Dose, DoseStatus, Plan, PlanStatus
 from plans.rules.regimens import REGIMENS
 from plans.selectors import plan_adherence
 
-from .models import Alert, LabResult, LabTest, Recheck, Reminder, Severity, SymptomCheckIn
+from .models import (
+    Alert,
+    CalendarFeed,
+    LabResult,
+    LabTest,
+    Recheck,
+    Reminder,
+    Severity,
+    SymptomCheckIn,
+)
 
 
 def open_alerts(*, user: User) -> QuerySet[Alert]:
@@ -231,3 +240,7 @@ def patient_assessment(
 def patient_reminders(*, patient: Patient, limit: int = 30) -> list[Reminder]:
     """The reminder log on the patient's page: newest first. One query."""
     return list(patient.reminders.order_by("-send_at")[:limit])
+
+
+def live_calendar_feed(*, patient: Patient) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).first()

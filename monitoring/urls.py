@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import pages, views
+from .documents import subscriptions
 from .documents import views as document_views
 from .reminders import views as reminder_views
 
@@ -43,4 +44,16 @@ urlpatterns = [
     path("s/<str:token>/schedule.ics", document_views.shared_schedule_ics, name="shared_ics"),
     path("me/schedule.pdf", document_views.me_schedule_pdf, name="me_pdf"),
     path("me/schedule.ics", document_views.me_schedule_ics, name="me_ics"),
+    path("me/calendar/new/", subscriptions.me_calendar_new, name="me_calendar_new"),
+    path(
+        "patients/<uuid:patient_id>/calendar/new/",
+        subscriptions.patient_calendar_new,
+        name="patient_calendar_new",
+    ),
+    path(
+        "calendar-feeds/<uuid:feed_id>/stop/",
+        subscriptions.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
+    path("cal/<str:secret>/schedule.ics", subscriptions.calendar_feed, name="calendar_feed"),
 ]

@@ -1,105 +1,268 @@
-"""The written schedule as a calendar file: one event per dose and per planned test."""
+"""The written schedule as a calendar: one event per dose, per planned test and for the review.
+
+The same events go into a downloaded `.ics` file and into the private subscription a calendar
+app polls (monitoring/services/feeds.py), so both stay true as the plan changes:
+- UIDs are stable and SEQUENCE is the record's last change, so a new copy updates the old one;
+- a given dose moves to the day it was given and says so;
+- a cancelled dose or test, and everything still to come when a plan ends, is sent as
+  CANCELLED, so the calendar drops it;
+- an open-ended loading phase is listed up to its review, then one review event, not a year
+  of alternate days;
+- 90 days after the last plan ended there is nothing left to tell the calendar: `Gone`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
-from plans.models import DoseStatus
+from b12clinic.core.models import Clinic, Patient
+from plans.models import DoseStatus, Plan, PlanStatus
 from plans.rules.dates import date_range
+from plans.rules.schedule import EndRule
 
-from .schedule import ScheduleDoc, dose_line
+from ..models import RecheckStatus
+from .schedule import MAINTENANCE_MONTHS_SHOWN, ScheduleDoc
+from .words import TITLE_FOR_THE_PATIENT
 from .zones import vtimezone_for
 
 EVENT_TIME = time(9, 0)
+KEPT_AFTER_THE_END = timedelta(days=90)
+HISTORY = timedelta(days=365)
+# A dose cancelled a little while ago may still sit in a calendar that last read us before.
+CANCELLED_LOOKBACK = timedelta(days=30)
+# While a review is overdue, loading goes on: the coming week is shown.
+OVERDUE_REVIEW_SHOWS = timedelta(days=7)
+# SEQUENCE is a 32-bit integer: seconds since 2020 last until 2088.
+SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+# How often a subscribed calendar app should look again (a hint: Apple and Outlook read it).
+REFRESH = timedelta(hours=6)
 
 
-def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
-    """One event per dose and per planned blood test, at 09:00 in the clinic's zone, each with
-    an alarm the day before. UIDs are stable, so importing again updates rather than duplicates;
-    a dose cancelled since (re-planned, plan stopped) is sent as CANCELLED. The zone goes in as
-    a VTIMEZONE with RRULEs (monitoring/documents/zones.py), or every time in UTC where that data is
-    out of date."""
+class Gone(Exception):
+    """The plan ended more than 90 days ago: every cancellation has long been sent."""
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    day: date
+    sequence: int
+    summary: str
+    description: str
+    location: str = ""
+    cancelled: bool = False
+    alarm: str = ""  # the reminder the day before; "" for none
+
+
+def _sequence(moment: datetime) -> int:
+    return max(0, int((moment - SEQUENCE_EPOCH).total_seconds()))
+
+
+def _day(day: date) -> str:
+    return f"{day:%A %-d %B %Y}"
+
+
+def plan_events(plan: Plan, *, today: date) -> list[CalendarEvent]:
+    """Every event the calendar should hold for one plan, as of `today`. Three queries."""
+    plan = Plan.objects.select_related("patient__clinic", "current__product").get(pk=plan.pk)
+    version = plan.version
+    clinic = plan.patient.clinic
+    domain = settings.REMINDER_MESSAGE_DOMAIN
+    active = plan.status == PlanStatus.ACTIVE
+    ended_on = None if active else timezone.localdate(plan.ended_at or timezone.now(), clinic.zone)
+    ended_seq = _sequence(plan.ended_at) if plan.ended_at else 0
+    until = today + timedelta(days=round(365.25 * MAINTENANCE_MONTHS_SHOWN / 12))
+    review = version.review_date
+    loading_until = max(review, today + OVERDUE_REVIEW_SHOWS) if review else until
+    product = f"{version.product.generic_name} {version.dose_display}"
+    where = "At home" if version.self_administered else clinic.name
+    call = f"If you cannot make it, call {clinic.phone or 'the clinic'}."
+
+    def ends_it(day: date, done: bool) -> bool:
+        return ended_on is not None and not done and day >= ended_on
+
+    events: list[CalendarEvent] = []
+    doses = (
+        plan.doses.filter(due_date__gte=today - HISTORY, due_date__lte=until)
+        .select_related("phase")
+        .order_by("due_date", "sequence")
+    )
+    for dose in doses:
+        open_ended = dose.phase.kind == "loading" and dose.phase.end_rule == EndRule.AT_REVIEW
+        if open_ended and dose.due_date > loading_until and dose.status != DoseStatus.GIVEN:
+            continue
+        label = "loading" if dose.phase.kind == "loading" else "maintenance"
+        sequence = _sequence(dose.updated_at)
+        given = dose.status == DoseStatus.GIVEN
+        day = dose.given_on if given and dose.given_on else dose.due_date
+        cancelled = dose.status == DoseStatus.CANCELLED
+        if cancelled and dose.due_date < today - CANCELLED_LOOKBACK:
+            continue
+        if ends_it(day, given or dose.status == DoseStatus.NOT_GIVEN):
+            cancelled, sequence = True, max(sequence, ended_seq)
+        if given:
+            moved = f", due {dose.due_date:%-d %b}" if day != dose.due_date else ""
+            summary = f"B12 injection given ({label}{moved})"
+            description = f"Given on {_day(day)}" + (
+                f"; it was due on {_day(dose.due_date)}." if moved else "."
+            )
+        elif dose.status == DoseStatus.NOT_GIVEN:
+            summary = f"B12 injection not given ({label})"
+            description = f"Not given. Call {clinic.phone or 'the clinic'} if you have questions."
+        elif cancelled:
+            summary = f"Cancelled: B12 injection ({label})"
+            description = "No longer planned on this day: see your new schedule."
+        else:
+            summary = f"B12 injection ({label})"
+            description = f"{product}, {version.get_route_display()}. {call}"
+        alarm = (
+            "B12 injection tomorrow"
+            if active and dose.status == DoseStatus.DUE and day >= today
+            else ""
+        )
+        events.append(
+            CalendarEvent(
+                uid=f"dose-{dose.pk}@{domain}",
+                day=day,
+                sequence=sequence,
+                summary=summary,
+                description=description,
+                location=where,
+                cancelled=cancelled,
+                alarm="" if cancelled else alarm,
+            )
+        )
+    rechecks = plan.rechecks.filter(due_date__gte=today - HISTORY).order_by("due_date")
+    for recheck in rechecks:
+        title = TITLE_FOR_THE_PATIENT.get(recheck.kind, recheck.title)
+        sequence = _sequence(recheck.updated_at)
+        done = recheck.status == RecheckStatus.DONE
+        day = recheck.done_on if done and recheck.done_on else recheck.due_date
+        cancelled = recheck.status in (RecheckStatus.CANCELLED, RecheckStatus.LAPSED) or (
+            recheck.status == RecheckStatus.PENDING
+            and recheck.lapses_on is not None
+            and recheck.lapses_on < today
+        )
+        if ends_it(day, done):
+            cancelled, sequence = True, max(sequence, ended_seq)
+        if done:
+            summary, description = f"Done: {title}", f"Done on {_day(day)}."
+        elif cancelled:
+            summary = f"Cancelled: {title}"
+            description = "No longer planned: your clinic will tell you if you need it."
+        else:
+            summary = f"Blood test or review: {title}"
+            description = (
+                f"{recheck.purpose} Any day in {date_range(recheck.opens, recheck.closes)}."
+            ).strip()
+        events.append(
+            CalendarEvent(
+                uid=f"recheck-{recheck.pk}@{domain}",
+                day=day,
+                sequence=sequence,
+                summary=summary,
+                description=description,
+                cancelled=cancelled,
+                alarm=f"{title} due tomorrow"
+                if active and not cancelled and not done and day >= today
+                else "",
+            )
+        )
+    if review is not None and review >= today - CANCELLED_LOOKBACK:
+        open_ended = version.phases.filter(kind="loading", end_rule=EndRule.AT_REVIEW).exists()
+        cancelled = ends_it(review, False)
+        events.append(
+            CalendarEvent(
+                uid=f"review-{plan.pk}@{domain}",
+                day=review,
+                sequence=max(_sequence(version.created_at), ended_seq if cancelled else 0),
+                summary=(
+                    "Cancelled: review"
+                    if cancelled
+                    else "Review: your clinician will set the next dates"
+                    if open_ended
+                    else "Review with your clinician"
+                ),
+                description=(
+                    "Your clinician looks at how you are doing and sets the next injections. "
+                    f"{call}"
+                ),
+                location=clinic.name,
+                cancelled=cancelled,
+                alarm="Review tomorrow" if active and review >= today else "",
+            )
+        )
+    return events
+
+
+def plan_gone(plan: Plan, *, now: datetime) -> bool:
+    return (
+        plan.status != PlanStatus.ACTIVE
+        and plan.ended_at is not None
+        and now >= plan.ended_at + KEPT_AFTER_THE_END
+    )
+
+
+def patient_events(patient: Patient, *, today: date, now: datetime) -> list[CalendarEvent]:
+    """The patient's calendar across their plans: the active one, and the cancellations of any
+    that ended in the last 90 days. Raises `Gone` when there is nothing left to send."""
+    plans = list(patient.plans.order_by("created_at"))
+    kept = [plan for plan in plans if not plan_gone(plan, now=now)]
+    if plans and not kept:
+        raise Gone
+    return [event for plan in kept for event in plan_events(plan, today=today)]
+
+
+def write_ics(
+    events: list[CalendarEvent], *, clinic: Clinic, now: datetime, name: str = ""
+) -> bytes:
+    """The events at 09:00 in the clinic's zone, each live one with an alarm the day before.
+    The zone goes in as a VTIMEZONE with RRULEs (monitoring/documents/zones.py), or every time
+    in UTC where that data is out of date."""
     from icalendar import Alarm, Calendar, Event
 
-    zone = doc.clinic.zone
+    zone = clinic.zone
     calendar = Calendar()
     calendar.add("prodid", "-//B12 Clinic//Injection schedule//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"B12 injections – {doc.clinic.name}")
-    domain = settings.REMINDER_MESSAGE_DOMAIN
-    product = f"{doc.version.product.generic_name} {doc.version.dose_display}"
-    where = doc.clinic.name if not doc.version.self_administered else "At home"
-
-    cancelled = list(
-        doc.plan.doses.filter(status=DoseStatus.CANCELLED, due_date__gte=doc.today).select_related(
-            "phase"
-        )
-    )
-    doses = [(d, d.status) for d in doc.loading + doc.maintenance] + [
-        (dose_line(d), "cancelled") for d in cancelled
-    ]
-    moments = [datetime.combine(line.due, EVENT_TIME, tzinfo=zone) for line, _ in doses] + [
-        datetime.combine(lab.due, EVENT_TIME, tzinfo=zone) for lab in doc.labs
-    ]
+    calendar.add("x-wr-calname", name or f"B12 injections – {clinic.name}")
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", REFRESH)
+    moments = [datetime.combine(event.day, EVENT_TIME, tzinfo=zone) for event in events]
     vtimezone = vtimezone_for(zone, moments)
     if vtimezone is not None:
         calendar.add_component(vtimezone)
+    for event in events:
+        start = datetime.combine(event.day, EVENT_TIME, tzinfo=zone)
+        if vtimezone is None:
+            start = start.astimezone(UTC)
+        entry = Event()
+        entry.add("uid", event.uid)
+        entry.add("dtstamp", now)
+        entry.add("sequence", event.sequence)
+        entry.add("dtstart", start)
+        entry.add("dtend", start + timedelta(minutes=15))
+        entry.add("summary", event.summary)
+        if event.location:
+            entry.add("location", event.location)
+        entry.add("description", event.description)
+        entry.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+        if event.alarm:
+            entry.add_component(_alarm(Alarm, event.alarm))
+        calendar.add_component(entry)
+    return bytes(calendar.to_ical())
 
-    def at_nine(day: date) -> datetime:
-        start = datetime.combine(day, EVENT_TIME, tzinfo=zone)
-        return start if vtimezone is not None else start.astimezone(UTC)
 
-    for line, status in doses:
-        event = Event()
-        event.add("uid", f"dose-{line.id}@{domain}")
-        event.add("dtstamp", now)
-        event.add("sequence", int(line.updated.timestamp()) // 60 % 2_000_000_000)
-        start = at_nine(line.due)
-        event.add("dtstart", start)
-        event.add("dtend", start + timedelta(minutes=15))
-        label = "loading" if line.kind == "loading" else "maintenance"
-        if status == DoseStatus.GIVEN:
-            summary = f"B12 injection given ({label})"
-        elif status == DoseStatus.NOT_GIVEN:
-            summary = f"B12 injection not given ({label})"
-        else:
-            summary = f"B12 injection ({label})"
-        event.add("summary", summary)
-        event.add("location", where)
-        event.add(
-            "description",
-            f"{product}, {doc.version.get_route_display()}. If you cannot make it, call "
-            f"{doc.clinic.phone or 'the clinic'}.",
-        )
-        if status == "cancelled":
-            event.add("status", "CANCELLED")
-        else:
-            event.add("status", "CONFIRMED")
-            if status == DoseStatus.DUE and line.due >= doc.today:
-                event.add_component(_alarm(Alarm, "B12 injection tomorrow"))
-        calendar.add_component(event)
-    for lab in doc.labs:
-        event = Event()
-        event.add("uid", f"recheck-{lab.id}@{domain}")
-        event.add("dtstamp", now)
-        start = at_nine(lab.due)
-        event.add("dtstart", start)
-        event.add("dtend", start + timedelta(minutes=15))
-        event.add("summary", f"Blood test or review: {lab.title}")
-        event.add(
-            "description",
-            f"{lab.purpose} Any day in {date_range(lab.opens, lab.closes)}.",
-        )
-        event.add("status", "CONFIRMED")
-        if lab.status == "pending" and lab.due >= doc.today:
-            event.add_component(_alarm(Alarm, f"{lab.title} due tomorrow"))
-        calendar.add_component(event)
-    return calendar.to_ical()
+def schedule_ics(doc: ScheduleDoc, *, now: datetime) -> bytes:
+    """One plan's calendar file, as of the document's day."""
+    return write_ics(plan_events(doc.plan, today=doc.today), clinic=doc.clinic, now=now)
 
 
 def _alarm(alarm_class: Any, text: str) -> Any:

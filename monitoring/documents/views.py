@@ -26,10 +26,15 @@ from b12clinic.core.clientip import client_ip
 from b12clinic.core.models import Action
 from b12clinic.core.roles import CLINICIAN, NURSE, PATIENT
 from plans import sharing
-from plans.access import get_own_active_plan, get_plan_for_patient, get_plan_for_staff
+from plans.access import (
+    get_own_active_plan,
+    get_plan_for_patient,
+    get_plan_for_staff,
+    own_patient,
+)
 from plans.models import Plan, ShareLink
 
-from .calendar import schedule_ics
+from .calendar import Gone, patient_events, plan_events, plan_gone, write_ics
 from .schedule import (
     cached_schedule_pdf,
     schedule_document,
@@ -65,15 +70,28 @@ def _pdf_bytes_response(pdf: bytes, record_number: str) -> HttpResponse:
 
 
 def _ics_response(plan: Plan) -> HttpResponse:
-    doc = schedule_document(plan=plan, today=_today(plan))
-    response = HttpResponse(
-        schedule_ics(doc, now=timezone.now()), content_type="text/calendar; charset=utf-8"
+    now = timezone.now()
+    if plan_gone(plan, now=now):
+        return _gone()
+    events = plan_events(plan, today=_today(plan))
+    return _ics_bytes_response(
+        write_ics(events, clinic=plan.patient.clinic, now=now), plan.patient.record_number
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_filename(plan.patient.record_number, "ics")}"'
-    )
+
+
+def _ics_bytes_response(ics: bytes, record_number: str) -> HttpResponse:
+    response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(record_number, "ics")}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _gone() -> HttpResponse:
+    return HttpResponse(
+        "This treatment ended more than 90 days ago: the calendar has nothing more to show.",
+        status=410,
+        content_type="text/plain",
+    )
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -127,9 +145,28 @@ def me_schedule_pdf(request: AuthenticatedRequest) -> HttpResponse:
 
 @patient_required
 def me_schedule_ics(request: AuthenticatedRequest) -> HttpResponse:
-    plan = get_own_active_plan(request.user)
-    _audit_download(request, plan, "Calendar file downloaded by the patient")
-    return _ics_response(plan)
+    """The patient's calendar across their plans: after a plan stops it still answers, with
+    what is no longer coming sent as cancelled, so an imported copy can be brought up to date."""
+    patient = own_patient(request.user)
+    if patient is None or not patient.plans.exists():
+        raise Http404("No plan.")
+    now = timezone.now()
+    audit_read(
+        request,
+        action=Action.DOWNLOAD,
+        obj=patient,
+        patient=patient,
+        summary="Calendar file downloaded by the patient",
+    )
+    try:
+        events = patient_events(
+            patient, today=timezone.localdate(now, timezone=patient.clinic.zone), now=now
+        )
+    except Gone:
+        return _gone()
+    return _ics_bytes_response(
+        write_ics(events, clinic=patient.clinic, now=now), patient.record_number
+    )
 
 
 # --- Share links ----------------------------------------------------------------------------

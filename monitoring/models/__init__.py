@@ -1,6 +1,7 @@
 """Monitoring's models, one module per kind of record."""
 
 from .alerts import Alert, AlertKind, Severity
+from .feeds import CalendarFeed, feed_hash
 from .labs import LabResult, LabTest, Qualitative, ReferenceRange
 from .rechecks import Answer, Recheck, RecheckStatus, SymptomCheckIn
 from .reminders import Channel, Reminder, ReminderKind, ReminderStatus
@@ -9,6 +10,7 @@ __all__ = [
     "Alert",
     "AlertKind",
     "Answer",
+    "CalendarFeed",
     "Channel",
     "LabResult",
     "LabTest",
@@ -21,4 +23,5 @@ __all__ = [
     "ReminderStatus",
     "Severity",
     "SymptomCheckIn",
+    "feed_hash",
 ]

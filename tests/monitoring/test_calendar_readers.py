@@ -25,6 +25,14 @@ NINE = time(9, 0)
 
 
 def ical_js(text: bytes) -> dict[str, datetime]:
+    return {
+        event["uid"]: datetime.fromisoformat(event["start"].replace("Z", "+00:00"))
+        for event in ical_js_events(text)
+    }
+
+
+def ical_js_events(text: bytes) -> list[dict[str, str]]:
+    """Each event as ical.js reads it: uid, status, and start as a UTC instant."""
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "ical.js").exists():
         message = "ical.js is not installed: `npm ci` installs it (Node.js 20)."
@@ -34,10 +42,7 @@ def ical_js(text: bytes) -> dict[str, datetime]:
     done = subprocess.run(
         [node, str(READER)], input=text, capture_output=True, check=True, cwd=ROOT, timeout=60
     )
-    return {
-        event["uid"]: datetime.fromisoformat(event["start"].replace("Z", "+00:00"))
-        for event in json.loads(done.stdout)
-    }
+    return json.loads(done.stdout)
 
 
 def vobject_reader(text: bytes) -> dict[str, datetime]:
@@ -71,7 +76,9 @@ def calendar_for(clinic, patient, clinician, zone: str):
     return plan, schedule_ics(doc, now=moment)
 
 
-@pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Auckland", "America/Toronto"])
+@pytest.mark.parametrize(
+    "zone", ["Europe/London", "America/New_York", "Pacific/Auckland", "America/Toronto"]
+)
 @pytest.mark.parametrize("reader", [ical_js, vobject_reader], ids=["ical.js", "vobject"])
 def test_every_event_is_at_nine_in_the_clinics_zone(zone, reader, clinic, patient, clinician):
     """Defect: ical.js and vobject read the old VTIMEZONE (every change on one RDATE line) as
@@ -102,3 +109,28 @@ def test_zone_data_that_disagrees_with_zoneinfo_gives_times_in_utc(
     read = reader(text)
     expected = expected_starts(plan, ZoneInfo("Pacific/Auckland"))
     assert all(read[uid] == expected[uid] for uid in read)
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York"])
+@pytest.mark.parametrize("reader", [ical_js, vobject_reader], ids=["ical.js", "vobject"])
+def test_two_years_of_events_across_every_clock_change(zone, reader, clinic, patient, clinician):
+    """A year given and a year to come, as the subscription holds it a year into treatment:
+    every event at 09:00 local, on both sides of four clock changes."""
+    from monitoring.documents.calendar import plan_events, write_ics
+    from plans.materialise import doses_extend
+
+    clinic.time_zone = zone
+    clinic.open_weekdays = "0123456"
+    clinic.save()
+    start = date(2026, 10, 20)
+    plan = new_plan(patient, clinician, "us_common", start=start)
+    a_year_on = date(2027, 10, 20)
+    doses_extend(plan_ids=[plan.pk], today=a_year_on)
+    moment = datetime.combine(a_year_on, NINE, tzinfo=ZoneInfo(zone))
+    text = write_ics(plan_events(plan, today=a_year_on), clinic=clinic, now=moment)
+    read = reader(text)
+    expected = expected_starts(plan, ZoneInfo(zone))
+    days = sorted(read[uid].date() for uid in read if uid.startswith("dose-"))
+    assert days[0] <= date(2026, 11, 1) and days[-1] >= date(2028, 9, 1)
+    wrong = {uid: (read[uid], expected[uid]) for uid in read if read[uid] != expected[uid]}
+    assert not wrong

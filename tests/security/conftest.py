@@ -12,6 +12,7 @@ from b12clinic.core.models import Patient
 from monitoring.models import Reminder
 from monitoring.reminders.optout import opt_out_token
 from monitoring.services.alerts import alert_raise
+from monitoring.services.feeds import feed_create
 from monitoring.services.labs import Entry, lab_results_add
 from plans.sharing import share_link_create
 from tests.plans.recording_helpers import give_next, new_plan, open_doses
@@ -71,6 +72,7 @@ def world(clinic, other_clinic, clinician, nurse, patient_user, clinic_admin, ou
         dedupe_key="matrix",
     )
     link = share_link_create(plan=plan, by=clinician, now=timezone.now())
+    feed = feed_create(patient=own, by=patient_user, now=timezone.now())
 
     stranger = Patient.objects.create(
         clinic=other_clinic,
@@ -94,6 +96,8 @@ def world(clinic, other_clinic, clinician, nurse, patient_user, clinic_admin, ou
             "link_id": str(link.link.pk),
             "token": link.token,
             "opt_out": opt_out_token(own, "email"),
+            "feed_id": str(feed.feed.pk),
+            "secret": feed.secret,
         },
         users={
             "clinician": clinician,

@@ -59,6 +59,11 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "monitoring:me": ((), row(LOGIN, 403, 403, 200, 403, 403)),
     "monitoring:me_pdf": ((), row(LOGIN, 403, 403, 200, 403, 403)),
     "monitoring:me_ics": ((), row(LOGIN, 403, 403, 200, 403, 403)),
+    "monitoring:me_calendar_new": ((), row(LOGIN, 403, 403, 405, 403, 403)),
+    "monitoring:patient_calendar_new": (("patient_id",), POST_ONLY_STAFF),
+    "monitoring:calendar_feed_revoke": (("feed_id",), row(LOGIN, 405, 405, 405, 403, 405)),
+    # The calendar app's read: the secret is the key, and the file names no one.
+    "monitoring:calendar_feed": (("secret",), PUBLIC),
     # The plan is not self-administered: not even its patient may record it at home.
     "plans:me_given_at_home": (("dose_id",), row(LOGIN, 403, 403, 404, 403, 403)),
     "monitoring:alert_acknowledge": (("alert_id",), CLINICIAN_ONLY),

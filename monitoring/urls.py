@@ -27,6 +27,7 @@ urlpatterns = [
         "reminders/<uuid:reminder_id>/retry/", reminder_views.reminder_retry, name="reminder_retry"
     ),
     path("reminders/stop/<str:token>/", reminder_views.reminder_opt_out, name="reminder_opt_out"),
+    path("r/<str:code>", reminder_views.short_opt_out, name="short_opt_out"),
     path("plans/<uuid:plan_id>/schedule.pdf", document_views.plan_schedule_pdf, name="plan_pdf"),
     path("plans/<uuid:plan_id>/schedule.ics", document_views.plan_schedule_ics, name="plan_ics"),
     path(

@@ -13,6 +13,7 @@ from django.forms import formset_factory
 
 from b12clinic.core.medicines import ROUTE_LABELS, Route
 from b12clinic.core.models import Clinic, Patient, Product
+from b12clinic.core.phones import read_phone
 from plans.rules import dosing, schedule
 from plans.rules.regimens import CUSTOM, REGIMEN_CHOICES, REGIMENS, Regimen
 from plans.services.patients import PATIENT_FIELDS
@@ -52,11 +53,30 @@ class PatientForm(forms.ModelForm):
             del self.fields["clinic"]
         for name in ("reminder_lead_days", "reminder_hour"):
             self.fields[name].required = False
+        # Typed as dialled ("07700 900123"): clean() reads it in the clinic's country, and the
+        # model then checks the E.164 form it is stored in.
+        self.fields["phone"].validators = []
 
     def chosen_clinic(self) -> Clinic | None:
         if "clinic" in self.fields:
             return self.cleaned_data.get("clinic")
         return self.clinics[0] if self.clinics else None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        clinic = self.chosen_clinic()
+        phone = cleaned.get("phone")
+        if cleaned.get("reminder_sms") and not phone and "phone" not in self.errors:
+            self.add_error("phone", "Text message reminders need a mobile number.")
+        if phone and clinic is not None:
+            # Read in the clinic's country before the model checks the stored (E.164) form.
+            try:
+                cleaned["phone"] = read_phone(
+                    phone, country=clinic.country, for_texts=bool(cleaned.get("reminder_sms"))
+                )
+            except ValidationError as error:
+                self.add_error("phone", error)
+        return cleaned
 
     def validate_unique(self) -> None:
         # The service checks uniqueness (with the clinic it is given) inside its transaction.

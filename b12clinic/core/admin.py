@@ -147,7 +147,7 @@ class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
 
 @admin.register(Clinic)
 class ClinicAdmin(AuditedAdmin):
-    list_display = ["name", "time_zone", "phone"]
+    list_display = ["name", "time_zone", "country", "phone"]
     search_fields = ["name"]
     filter_horizontal = ["staff"]
 

@@ -4,7 +4,7 @@ from .alerts import Alert, AlertKind, Severity
 from .feeds import CalendarFeed, feed_hash
 from .labs import LabResult, LabTest, Qualitative, ReferenceRange
 from .rechecks import Answer, Recheck, RecheckStatus, SymptomCheckIn
-from .reminders import Channel, Reminder, ReminderKind, ReminderStatus
+from .reminders import Channel, OptOutCode, Reminder, ReminderKind, ReminderStatus
 
 __all__ = [
     "Alert",
@@ -14,6 +14,7 @@ __all__ = [
     "Channel",
     "LabResult",
     "LabTest",
+    "OptOutCode",
     "Qualitative",
     "Recheck",
     "RecheckStatus",

@@ -125,3 +125,33 @@ class Reminder(models.Model):
     def message_id(self) -> str:
         """The same on every attempt, so a receiving server or a person can spot a repeat."""
         return f"<reminder.{self.pk}@{settings.REMINDER_MESSAGE_DOMAIN}>"
+
+
+SHORT_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+SHORT_CODE_LENGTH = 9  # 55^9: about 52 bits, short enough for a one-segment text
+
+
+class OptOutCode(models.Model):
+    """The short code in a text message's stop link (/r/<code>): the signed opt-out link is
+    about 140 characters, more than a text can spare. One per patient and channel."""
+
+    code = models.CharField(max_length=SHORT_CODE_LENGTH, unique=True)
+    patient = models.ForeignKey(
+        "b12clinic.Patient", on_delete=models.PROTECT, related_name="opt_out_codes"
+    )
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "channel"], name="one_opt_out_code_per_channel"
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=rf"^[{SHORT_CODE_ALPHABET}]{{{SHORT_CODE_LENGTH}}}$"),
+                name="opt_out_code_shape",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.channel})"

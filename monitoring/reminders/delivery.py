@@ -31,7 +31,7 @@ from ..models import (
     ReminderStatus,
 )
 from . import times as reminder_times
-from .messages import message_context
+from .messages import message_context, message_sms
 from .planning import patient_channels
 from .sms import SmsError, get_backend
 
@@ -241,7 +241,7 @@ def _send(reminder: Reminder, connection: Any) -> tuple[str, str]:
     try:
         if reminder.channel == Channel.SMS:
             subject, html = "", ""
-            text = render_to_string(f"reminders/{reminder.kind}/sms.txt", context)
+            text = message_sms(reminder, context)
         else:
             subject = render_to_string(f"reminders/{reminder.kind}/subject.txt", context)
             context["subject"] = " ".join(subject.split())

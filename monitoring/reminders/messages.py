@@ -20,7 +20,8 @@ from ..models import (
     ReminderKind,
     Severity,
 )
-from .optout import opt_out_url
+from .optout import opt_out_url, short_opt_out_url
+from .texts import Sms, sms_text
 
 
 def message_context(reminder: Reminder) -> dict[str, Any]:
@@ -44,6 +45,31 @@ def message_context(reminder: Reminder) -> dict[str, Any]:
     if reminder.kind == ReminderKind.CLINICIAN_DIGEST:
         context.update(_clinician_digest(reminder.clinic, reminder.for_date))
     return context
+
+
+def message_sms(reminder: Reminder, context: dict[str, Any]) -> str:
+    """A patient's reminder as one text-message segment (monitoring/reminders/texts.py)."""
+    patient = reminder.patient
+    if patient is None or reminder.kind not in (
+        ReminderKind.INJECTION_DUE,
+        ReminderKind.OVERDUE,
+        ReminderKind.RECHECK_DUE,
+    ):
+        raise ValueError(f"No text message is written for {reminder.get_kind_display()}.")
+    recheck = reminder.recheck
+    day = recheck.due_date if recheck is not None else reminder.dose.due_date  # type: ignore[union-attr]
+    return sms_text(
+        Sms(
+            kind=reminder.kind,
+            clinic=reminder.clinic.name,
+            phone=reminder.clinic.phone,
+            day=day,
+            today=context["today"],
+            stop_url=short_opt_out_url(patient, reminder.channel),
+            recheck_kind=recheck.kind if recheck is not None else "",
+            recheck_title=recheck.title if recheck is not None else "",
+        )
+    )
 
 
 def _nurse_digest(clinic: Clinic, day: date) -> dict[str, Any]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from b12clinic.core.audit import audit
@@ -15,9 +16,11 @@ from b12clinic.core.models import Action, Patient
 
 from ..models import (
     Channel,
+    OptOutCode,
     Reminder,
     ReminderStatus,
 )
+from ..models.reminders import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 from .planning import reminders_sync_for_patient
 
 OPT_OUT_SALT = "monitoring.reminders.opt-out"
@@ -30,6 +33,27 @@ def opt_out_token(patient: Patient, channel: str) -> str:
 def opt_out_url(patient: Patient, channel: str) -> str:
     token = opt_out_token(patient, channel)
     return f"{settings.SITE_URL}{reverse('monitoring:reminder_opt_out', args=[token])}"
+
+
+def short_opt_out_url(patient: Patient, channel: str) -> str:
+    """The stop link for a text: {SITE_URL}/r/<9 characters>, made once per patient and
+    channel and then reused."""
+    found = OptOutCode.objects.filter(patient=patient, channel=channel).first()
+    while found is None:
+        code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+        try:
+            with transaction.atomic():
+                found = OptOutCode.objects.create(code=code, patient=patient, channel=channel)
+        except IntegrityError:
+            # Another worker made this patient's code first (or, once in 10^15, the same code).
+            found = OptOutCode.objects.filter(patient=patient, channel=channel).first()
+    return f"{settings.SITE_URL}{reverse('monitoring:short_opt_out', args=[found.code])}"
+
+
+def opt_out_token_for_code(code: str) -> str | None:
+    """The signed opt-out token a short code stands for."""
+    found = OptOutCode.objects.select_related("patient").filter(code=code).first()
+    return None if found is None else opt_out_token(found.patient, found.channel)
 
 
 def read_opt_out_token(token: str) -> tuple[Patient, str]:

@@ -70,9 +70,9 @@ class HttpGatewayBackend:
             method="POST",
             headers={
                 "Authorization": f"Basic {base64.b64encode(credentials).decode()}",
+                # Only the headers Twilio's Messages API defines: it has no idempotency header
+                # (a repeat is prevented by the outbox's claim, monitoring/reminders/delivery.py).
                 "Content-Type": "application/x-www-form-urlencoded",
-                # Lets a gateway that supports it drop a repeated request.
-                "Idempotency-Key": reference,
             },
         )
         try:

@@ -54,3 +54,12 @@ def reminder_opt_out(request: HttpRequest, token: str) -> HttpResponse:
             request, "monitoring/opt_out.html", {"done": True, "patient": patient, "label": label}
         )
     return render(request, "monitoring/opt_out.html", {"patient": patient, "label": label})
+
+
+@require_http_methods(["GET"])
+def short_opt_out(request: HttpRequest, code: str) -> HttpResponse:
+    """A text message's stop link: on to the opt-out page its code stands for."""
+    token = optout.opt_out_token_for_code(code)
+    if token is None:
+        return render(request, "monitoring/opt_out.html", {"invalid": True}, status=404)
+    return redirect("monitoring:reminder_opt_out", token)

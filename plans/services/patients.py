@@ -13,6 +13,7 @@ from b12clinic.core.access import works_in
 from b12clinic.core.audit import audit, diff, snapshot
 from b12clinic.core.events import publish
 from b12clinic.core.models import Action, Clinic, Patient
+from b12clinic.core.phones import read_phone
 from plans import events
 
 PATIENT_FIELDS = (
@@ -44,7 +45,14 @@ def _check_patient(patient: Patient, today: date) -> None:
     if patient.reminder_email and not patient.email:
         errors.setdefault("email", []).append("Email reminders need an email address.")
     if patient.reminder_sms and not patient.phone:
-        errors.setdefault("phone", []).append("Text message reminders need a phone number.")
+        errors.setdefault("phone", []).append("Text message reminders need a mobile number.")
+    if patient.phone:
+        try:
+            patient.phone = read_phone(
+                patient.phone, country=patient.clinic.country, for_texts=patient.reminder_sms
+            )
+        except ValidationError as error:
+            errors.setdefault("phone", []).extend(error.messages)
     duplicate = Patient.objects.filter(
         clinic_id=patient.clinic_id, record_number=patient.record_number
     ).exclude(pk=patient.pk)

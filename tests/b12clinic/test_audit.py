@@ -30,10 +30,10 @@ def patient(clinic, clinician):
 
 
 def test_changes_record_who_what_before_after_and_why(patient, clinician, nurse):
-    patient_update(patient=patient, by=clinician, today=TODAY, phone="01632 960 111")
+    patient_update(patient=patient, by=clinician, today=TODAY, phone="07400 123456")
     event = AuditEvent.objects.get(action="change", object_type="plans.patient")
     assert event.actor == clinician and event.patient_id == patient.pk
-    assert event.changes == {"phone": ["", "01632 960 111"]}
+    assert event.changes == {"phone": ["", "+447400123456"]}
     assert event.patient_label == "LOWE, Ida (RA1)"
 
     plan = new_plan(patient, clinician)
@@ -136,7 +136,7 @@ def test_each_row_points_at_the_one_before(clinician):
 def test_the_clinic_admin_lists_filters_and_exports(
     client, clinic_admin, clinician, patient, outsider
 ):
-    patient_update(patient=patient, by=clinician, today=TODAY, phone="01632 960 111")
+    patient_update(patient=patient, by=clinician, today=TODAY, phone="07400 123456")
     audit(actor=outsider, action=Action.VIEW, object_type="x", summary="other clinic's look")
     client.force_login(clinic_admin)
     page = client.get(reverse("audit_list")).content.decode()

@@ -90,3 +90,35 @@ def test_a_database_from_before_the_kernel_moves_forward_with_its_rows(migration
         )
         .exists()
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_phone_numbers_move_to_e164_in_their_clinics_country(migration_data):
+    old = _migrate([("b12clinic", "0011_clinics_patients_products_join_the_kernel")])
+    london = old.get_model("b12clinic", "Clinic").objects.create(name="Old Town Clinic")
+    people = old.get_model("b12clinic", "Patient").objects
+    for number, (phone, texts) in enumerate(
+        [("07400 123456", True), ("+1 (202) 555-0143", True), ("------", True), ("", True)]
+    ):
+        people.create(
+            clinic=london,
+            record_number=f"P{number}",
+            given_name="Ada",
+            family_name="Moss",
+            date_of_birth=date(1950, 2, 28),
+            phone=phone,
+            reminder_sms=texts,
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    found = {p.record_number: (p.phone, p.reminder_sms) for p in Patient.objects.all()}
+    assert found == {
+        "P0": ("+447400123456", True),
+        "P1": ("+12025550143", True),
+        # Not a number at all: nothing to text, so texts are off rather than failing each time.
+        "P2": ("", False),
+        "P3": ("", False),
+    }
+    assert Clinic.objects.get(pk=london.pk).country == "GB"

@@ -45,7 +45,7 @@ def patient_form(**changes) -> dict:
         "date_of_birth": "1975-05-17",
         "sex": "female",
         "email": "iris@example.org",
-        "phone": "+44 1632 960000",
+        "phone": "07400 123456",
     }
     data.update(changes)
     return data
@@ -161,9 +161,11 @@ def test_editing_a_patient_never_offers_to_move_them_to_another_clinic(
     [
         ({"date_of_birth": "2999-01-01"}, "date_of_birth", "in the future"),
         ({"email": "not-an-email"}, "email", "valid email"),
-        ({"phone": "call me"}, "phone", "phone number"),
+        ({"phone": "call me"}, "phone", "could not be read as a phone number"),
+        ({"phone": "07400 12345"}, "phone", "is not a valid number in GB"),
+        ({"reminder_sms": "on", "phone": "0121 234 5678"}, "phone", "is a landline"),
         ({"given_name": ""}, "given_name", "required"),
-        ({"reminder_sms": "on", "phone": ""}, "phone", "need a phone number"),
+        ({"reminder_sms": "on", "phone": ""}, "phone", "need a mobile number"),
     ],
 )
 def test_bad_patient_input_is_shown_on_its_field(client, clinician, changes, field, message):
@@ -172,6 +174,29 @@ def test_bad_patient_input_is_shown_on_its_field(client, clinician, changes, fie
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("country", "typed", "stored"),
+    [
+        ("GB", "07400 123456", "+447400123456"),
+        ("GB", "+44 (0)7400 123456", "+447400123456"),
+        ("GB", "0121 234 5678", "+441212345678"),  # a landline is fine without texts
+        ("IE", "085 012 3456", "+353850123456"),
+        ("US", "(202) 555-0143", "+12025550143"),
+        ("US", "+44 7400 123456", "+447400123456"),  # from abroad, with its country code
+    ],
+)
+def test_a_phone_number_is_read_in_the_clinics_country_and_kept_in_e164(
+    client, clinician, clinic, country, typed, stored
+):
+    """Defect: numbers were checked with a regex and sent as typed, which gateways refuse."""
+    clinic.country = country
+    clinic.save()
+    client.force_login(clinician)
+    response = client.post("/patients/new/", patient_form(phone=typed))
+    assert response.status_code == 302, response.context["form"].errors
+    assert Patient.objects.get().phone == stored
 
 
 def test_duplicate_record_number_in_the_clinic_is_refused(client, clinician, patient):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from b12clinic.core.models import Patient
 from monitoring.models import Reminder
-from monitoring.reminders.optout import opt_out_token
+from monitoring.reminders.optout import opt_out_token, short_opt_out_url
 from monitoring.services.alerts import alert_raise
 from monitoring.services.feeds import feed_create
 from monitoring.services.labs import Entry, lab_results_add
@@ -98,6 +98,7 @@ def world(clinic, other_clinic, clinician, nurse, patient_user, clinic_admin, ou
             "opt_out": opt_out_token(own, "email"),
             "feed_id": str(feed.feed.pk),
             "secret": feed.secret,
+            "short_code": short_opt_out_url(own, "sms").rsplit("/", 1)[1],
         },
         users={
             "clinician": clinician,

@@ -76,6 +76,8 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "monitoring:reminders_failed": ((), STAFF_LIST),
     "monitoring:reminder_retry": (("reminder_id",), POST_ONLY_STAFF),
     "monitoring:reminder_opt_out": (("opt_out",), PUBLIC),
+    # A text message's short stop link: on to the opt-out page, for whoever holds it.
+    "monitoring:short_opt_out": (("short_code",), row(302, 302, 302, 302, 302, 302)),
 }
 SKIPPED = {"healthz"}  # ops: answers 200 or 503 by service state (tests/b12clinic/test_healthz.py)
 

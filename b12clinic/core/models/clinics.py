@@ -13,10 +13,12 @@ from django.db import models
 from django.db.models import Q
 
 from ..medicines import Route, format_mcg
+from ..phones import E164, E164_PATTERN, validate_country
 
 WEEKDAY_DIGITS = RegexValidator(
     r"^(?!.*(.).*\1)[0-6]{1,7}$", "Use the digits 0 (Monday) to 6 (Sunday), each at most once."
 )
+# The check before numbers were read with phonenumbers; old migrations still name it.
 PHONE = RegexValidator(
     r"^\+?[0-9 ()-]{6,20}$", "Enter a phone number of digits, spaces and an optional leading +."
 )
@@ -38,6 +40,12 @@ class Clinic(models.Model):
     name = models.CharField(max_length=200, unique=True)
     time_zone = models.CharField(
         max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
+    country = models.CharField(
+        max_length=2,
+        default="GB",
+        validators=[validate_country],
+        help_text="Two letters (GB, IE, US): patients' phone numbers are read as dialled here.",
     )
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -134,7 +142,13 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=20, blank=True, validators=[PHONE])
+    phone = models.CharField(
+        "mobile number",
+        max_length=20,
+        blank=True,
+        validators=[E164],
+        help_text="As you would dial it; a number from abroad with its country code.",
+    )
     reminder_email = models.BooleanField("email reminders", default=False)
     reminder_sms = models.BooleanField("text message reminders", default=False)
     reminder_lead_days = models.PositiveSmallIntegerField(
@@ -182,6 +196,16 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=~Q(record_number="") & ~Q(given_name="") & ~Q(family_name=""),
                 name="patient_identifiers_not_blank",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=E164_PATTERN),
+                name="patient_phone_e164",
+                violation_error_message="The phone number is not in international (E.164) form.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_sms=False) | ~Q(phone=""),
+                name="patient_texts_need_a_number",
+                violation_error_message="Text message reminders need a mobile number.",
             ),
         ]
         indexes = [

@@ -165,3 +165,64 @@ class RecheckAddForm(forms.Form):
         super().__init__(*args, **kwargs)
         if today is not None:
             self.fields["due_date"].initial = today
+
+
+# The symptoms in the patient's words, the same six a nurse asks about.
+FOR_THE_PATIENT = {
+    "fatigue": "Tiredness",
+    "numbness": "Numbness or tingling (pins and needles)",
+    "weakness": "Weakness in your arms or legs",
+    "balance": "Balance or walking",
+    "vision": "Eyesight",
+    "memory": "Memory or concentration",
+}
+ANSWERS_FOR_THE_PATIENT = [
+    ("none", "I don't have it"),
+    ("better", "Better"),
+    ("same", "The same"),
+    ("worse", "Worse"),
+]
+
+
+class PatientCheckInForm(forms.Form):
+    """How the patient feels, told from home: each symptom since their last injection."""
+
+    came_back = forms.TypedChoiceField(
+        label="Did your symptoms come back before this injection was due?",
+        choices=[("yes", "Yes, they came back before it"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    notes = forms.CharField(
+        label="Anything else you want your clinic to know (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, ask_came_back: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in FOR_THE_PATIENT.items():
+            self.fields[name] = forms.ChoiceField(
+                label=label,
+                choices=ANSWERS_FOR_THE_PATIENT,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose one of the four answers."},
+            )
+        self.order_fields([*FOR_THE_PATIENT, "came_back", "notes"])
+        self.ask_came_back = ask_came_back
+        if ask_came_back:
+            self.fields["came_back"].required = True
+            self.fields["came_back"].error_messages["required"] = "Choose yes or no."
+        else:
+            del self.fields["came_back"]
+
+    def symptom_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in FOR_THE_PATIENT]
+
+    def answers(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in FOR_THE_PATIENT}
+
+    def came_back_answer(self) -> bool | None:
+        return self.cleaned_data.get("came_back") if self.ask_came_back else None

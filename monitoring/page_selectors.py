@@ -53,6 +53,11 @@ class PlanPage:
     first_open: Dose | None
     awaiting_review: list[Phase] = field(default_factory=list)
     calendar_feed: CalendarFeed | None = None
+    symptom_intervals: list[Any] = field(default_factory=list)
+
+    @property
+    def symptoms_asked(self) -> bool:
+        return any(interval.came_back is not None for interval in self.symptom_intervals)
 
 
 def plan_page(*, plan: Plan, today: date, now: datetime, show_all: bool) -> PlanPage:
@@ -84,6 +89,7 @@ def plan_page(*, plan: Plan, today: date, now: datetime, show_all: bool) -> Plan
             if phase.end_rule == schedule.EndRule.AT_REVIEW and phase.end_date is None
         ],
         calendar_feed=selectors.live_calendar_feed(patient=plan.patient),
+        symptom_intervals=selectors.symptoms_by_interval(plan=plan),
     )
 
 

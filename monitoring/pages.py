@@ -50,7 +50,13 @@ def plan_detail(request: AuthenticatedRequest, plan_id: str) -> HttpResponse:
     return render(
         request,
         "monitoring/plan_detail.html",
-        _context(page, patient=plan.patient, recheck_form=RecheckAddForm(today=today), today=today),
+        _context(
+            page,
+            patient=plan.patient,
+            recheck_form=RecheckAddForm(today=today),
+            today=today,
+            symptoms_asked=page.symptoms_asked,
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
-from monitoring.rules import assessment, charts, rechecks
+from monitoring.rules import assessment, charts, rechecks, wearing_off
 from plans.models import Administration, Dose, DoseStatus, Plan, PlanStatus
 from plans.rules.regimens import REGIMENS
 from plans.selectors import plan_adherence
@@ -122,7 +122,9 @@ def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
         history=history,
         rechecks=with_state,
         checkins=list(
-            patient.checkins.select_related("recorded_by").order_by("-on_date", "-recorded_at")
+            patient.checkins.select_related("recorded_by", "dose").order_by(
+                "-on_date", "-recorded_at"
+            )
         ),
         injections=injections,
     )
@@ -244,3 +246,22 @@ def patient_reminders(*, patient: Patient, limit: int = 30) -> list[Reminder]:
 
 def live_calendar_feed(*, patient: Patient) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).first()
+
+
+def symptoms_by_interval(*, plan: Plan) -> list[wearing_off.Interval]:
+    """Each maintenance dose of the plan with the patient's latest answer about the weeks
+    before it. Two queries."""
+    doses = [
+        (str(pk), due)
+        for pk, due in plan.doses.filter(phase__kind="maintenance")
+        .exclude(status=DoseStatus.CANCELLED)
+        .values_list("pk", "due_date")
+    ]
+    answers: dict[str, bool] = {}
+    for dose_id, came_back in (
+        SymptomCheckIn.objects.filter(plan=plan, came_back_before_dose__isnull=False)
+        .order_by("on_date", "recorded_at")
+        .values_list("dose_id", "came_back_before_dose")
+    ):
+        answers[str(dose_id)] = bool(came_back)
+    return wearing_off.intervals(doses, answers)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pages, views
+from . import home_checkins, pages, views
 from .documents import subscriptions
 from .documents import views as document_views
 from .reminders import views as reminder_views
@@ -11,6 +11,8 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/", pages.patient_detail, name="patient_detail"),
     path("plans/<uuid:plan_id>/", pages.plan_detail, name="plan_detail"),
     path("me/", pages.me, name="me"),
+    path("me/checkin/", home_checkins.me_checkin, name="me_checkin"),
+    path("checkin/<str:token>/", home_checkins.checkin_link, name="checkin_link"),
     path(
         "alerts/<uuid:alert_id>/acknowledge/",
         views.alert_acknowledge,

@@ -3,7 +3,7 @@
 from .alerts import Alert, AlertKind, Severity
 from .feeds import CalendarFeed, feed_hash
 from .labs import LabResult, LabTest, Qualitative, ReferenceRange
-from .rechecks import Answer, Recheck, RecheckStatus, SymptomCheckIn
+from .rechecks import Answer, CheckInSource, Recheck, RecheckStatus, SymptomCheckIn
 from .reminders import Channel, OptOutCode, Reminder, ReminderKind, ReminderStatus
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Answer",
     "CalendarFeed",
     "Channel",
+    "CheckInSource",
     "LabResult",
     "LabTest",
     "OptOutCode",

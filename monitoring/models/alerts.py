@@ -16,6 +16,7 @@ class AlertKind(models.TextChoices):
     CRITICAL_RESULT = "critical_result", "Critical laboratory result"
     NEURO_WORSE = "neuro_worse", "Nerve symptoms worse"
     INADEQUATE_RESPONSE = "inadequate_response", "Inadequate response to treatment"
+    SYMPTOMS_COME_BACK = "symptoms_come_back", "Symptoms come back before injections"
 
 
 class Severity(models.TextChoices):

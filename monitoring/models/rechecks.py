@@ -111,8 +111,15 @@ class Answer(models.TextChoices):
     WORSE = "worse", "Worse"
 
 
+class CheckInSource(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PATIENT = "patient", "The patient, signed in"
+    PATIENT_LINK = "patient_link", "The patient, from the link in a reminder"
+
+
 class SymptomCheckIn(models.Model):
-    """How the patient feels, asked by a clinician or a nurse (often while giving a dose)."""
+    """How the patient feels: asked by a clinician or a nurse (often while giving a dose), or
+    told by the patient from home (their page, or the link in an injection reminder)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(
@@ -132,8 +139,14 @@ class SymptomCheckIn(models.Model):
     vision = models.CharField(max_length=10, choices=Answer.choices)
     memory = models.CharField("memory or concentration", max_length=10, choices=Answer.choices)
     notes = models.TextField(blank=True)
+    # Whether the symptoms came back before `dose` was due: asked before maintenance doses.
+    came_back_before_dose = models.BooleanField(null=True, blank=True)
+    source = models.CharField(
+        max_length=12, choices=CheckInSource.choices, default=CheckInSource.STAFF
+    )
+    # Who entered it; none when the patient used the link in a reminder (no sign-in).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -157,6 +170,14 @@ class SymptomCheckIn(models.Model):
                     }
                 ),
                 name="checkin_answers_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(recorded_by__isnull=False) | Q(source=CheckInSource.PATIENT_LINK),
+                name="checkin_says_who_entered_it",
+            ),
+            models.CheckConstraint(
+                condition=Q(came_back_before_dose__isnull=True) | Q(dose__isnull=False),
+                name="checkin_came_back_names_its_dose",
             ),
         ]
 

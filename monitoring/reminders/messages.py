@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from b12clinic.core.models import Clinic
@@ -20,6 +21,7 @@ from ..models import (
     ReminderKind,
     Severity,
 )
+from ..services.checkins import asks_came_back, checkin_link_token
 from .optout import opt_out_url, short_opt_out_url
 from .texts import Sms, sms_text
 
@@ -40,6 +42,17 @@ def message_context(reminder: Reminder) -> dict[str, Any]:
     if reminder.dose_id:
         version = reminder.dose.plan.version  # type: ignore[union-attr]
         context["version"] = version
+    if (
+        patient is not None
+        and reminder.dose is not None
+        and reminder.kind == ReminderKind.INJECTION_DUE
+    ):
+        # How they are, from home, in a minute: a signed link that lasts 7 days.
+        token = checkin_link_token(patient, reminder.dose)
+        context["checkin_url"] = (
+            f"{settings.SITE_URL}{reverse('monitoring:checkin_link', args=[token])}"
+        )
+        context["asks_came_back"] = asks_came_back(reminder.dose)
     if reminder.kind == ReminderKind.NURSE_DIGEST:
         context.update(_nurse_digest(reminder.clinic, reminder.for_date))
     if reminder.kind == ReminderKind.CLINICIAN_DIGEST:

@@ -1,3 +1,4 @@
 from tests.plans.conftest import cyano, hydroxo, patient
+from tests.reminders.conftest import inbox, smtp_settings
 
-__all__ = ["cyano", "hydroxo", "patient"]
+__all__ = ["cyano", "hydroxo", "inbox", "patient", "smtp_settings"]

@@ -12,6 +12,7 @@ from b12clinic.core.models import Patient
 from monitoring.models import Reminder
 from monitoring.reminders.optout import opt_out_token, short_opt_out_url
 from monitoring.services.alerts import alert_raise
+from monitoring.services.checkins import checkin_link_token
 from monitoring.services.feeds import feed_create
 from monitoring.services.labs import Entry, lab_results_add
 from plans.sharing import share_link_create
@@ -99,6 +100,7 @@ def world(clinic, other_clinic, clinician, nurse, patient_user, clinic_admin, ou
             "feed_id": str(feed.feed.pk),
             "secret": feed.secret,
             "short_code": short_opt_out_url(own, "sms").rsplit("/", 1)[1],
+            "checkin_token": checkin_link_token(own, dose),
         },
         users={
             "clinician": clinician,

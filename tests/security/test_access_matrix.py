@@ -59,6 +59,9 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "monitoring:me": ((), row(LOGIN, 403, 403, 200, 403, 403)),
     "monitoring:me_pdf": ((), row(LOGIN, 403, 403, 200, 403, 403)),
     "monitoring:me_ics": ((), row(LOGIN, 403, 403, 200, 403, 403)),
+    "monitoring:me_checkin": ((), row(LOGIN, 403, 403, 200, 403, 403)),
+    # The link in an injection reminder: the signed token is the key, no sign-in.
+    "monitoring:checkin_link": (("checkin_token",), PUBLIC),
     "monitoring:me_calendar_new": ((), row(LOGIN, 403, 403, 405, 403, 403)),
     "monitoring:patient_calendar_new": (("patient_id",), POST_ONLY_STAFF),
     "monitoring:calendar_feed_revoke": (("feed_id",), row(LOGIN, 405, 405, 405, 403, 405)),
@@ -118,7 +121,9 @@ def test_each_role_gets_exactly_the_expected_answer(world, client, name, role):
     if role != "outsider":
         assert "Outsiderpatient" not in text and "OTHER-1" not in text
     # A share link shows its own patient to whoever holds it; nothing else shows ours.
-    public = name.startswith(("monitoring:shared", "monitoring:reminder_opt_out"))
+    public = name.startswith(
+        ("monitoring:shared", "monitoring:reminder_opt_out", "monitoring:checkin_link")
+    )
     if role in ("outsider", "anonymous") and not public:
         assert "Quinn" not in text and "RX1001" not in text
     if role == "patient" or name.startswith("monitoring:shared"):

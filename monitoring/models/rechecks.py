@@ -94,6 +94,13 @@ class Recheck(models.Model):
     def __str__(self) -> str:
         return f"{self.title} due {self.due_date}"
 
+    @property
+    def patient_title(self) -> str:
+        """What the patient calls it ("Blood count at 8 weeks"); `title` is for staff."""
+        from ..documents.words import TITLE_FOR_THE_PATIENT
+
+        return TITLE_FOR_THE_PATIENT.get(self.kind, self.title)
+
     def state(self, today: date) -> State:
         return recheck_state(
             status=self.status,

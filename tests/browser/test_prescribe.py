@@ -124,10 +124,10 @@ def test_clinician_edits_a_patient_and_a_bad_birth_date_is_shown_on_its_field(cl
     )
 
     page.get_by_label("Date of birth").fill("1985-01-30")
-    page.get_by_label("Phone").fill("+44 1632 960123")
+    page.get_by_label("Mobile number").fill("07400 123456")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("The patient's details were saved.")).to_be_visible()
-    expect(page.get_by_text("+44 1632 960123")).to_be_visible()
+    expect(page.get_by_text("07400 123456")).to_be_visible()
     expect(page.get_by_text("Cobalt/B12 sensitivity").first).to_be_visible()
 
 

@@ -416,3 +416,14 @@ def test_the_tests_are_named_in_the_patients_words_and_the_baseline_is_before_th
     assert f"Before your first injection on {first:%-d %B %Y}" in text
     assert "Reticulocytes at day" not in text and "Baseline bloods" not in text
     assert "Blood test for new red blood cells" in text
+
+
+def test_the_patients_page_names_tests_in_the_patients_words(
+    client, started_plan, patient_user, patient
+):
+    patient.user = patient_user
+    patient.save()
+    client.force_login(patient_user)
+    page = client.get(reverse("monitoring:me")).content.decode()
+    assert "Blood count at 8 weeks" in page
+    assert "Blood count and reticulocytes at 8 weeks" not in page

@@ -483,7 +483,14 @@ class Checker:
                 raise self._fail(
                     sim, day, record, "A planned blood test is missing from the calendar file."
                 )
-        dates = {f"dose-{pk}@{domain}": due for pk, due in plan.doses.values_list("pk", "due_date")}
+        # A given dose is shown on the day it was given, every other on the day it is due; a
+        # cancelled one is sent CANCELLED, so the patient's calendar drops it.
+        dates, states = {}, {}
+        for pk, due, given_on, status in plan.doses.values_list(
+            "pk", "due_date", "given_on", "status"
+        ):
+            dates[f"dose-{pk}@{domain}"] = given_on if status == DoseStatus.GIVEN else due
+            states[f"dose-{pk}@{domain}"] = status
         for uid, event in events.items():
             start = event.dtstart.value
             local = start.astimezone(zone)
@@ -501,7 +508,16 @@ class Checker:
                     sim,
                     day,
                     record,
-                    f"The calendar shows the dose due {dates[uid]:%-d %b %Y} on {local:%-d %b %Y}.",
+                    f"The calendar shows the dose of {dates[uid]:%-d %b %Y} on {local:%-d %b %Y}.",
+                )
+            cancelled = str(event.status.value) == "CANCELLED"
+            if uid in states and cancelled != (states[uid] == DoseStatus.CANCELLED):
+                raise self._fail(
+                    sim,
+                    day,
+                    record,
+                    f"The calendar shows the {states[uid]} dose of {dates[uid]:%-d %b %Y} as "
+                    f"{event.status.value}.",
                 )
         return len(events) + 1
 

@@ -268,7 +268,7 @@ class Simulation:
                     date_of_birth=date(1940, 1, 1) + timedelta(days=person.number * 97 % 21900),
                     sex=person.sex,
                     email=f"p{person.number}@example.org" if person.email else "",
-                    phone=f"+4477009{person.number:05}" if person.sms else "",
+                    phone=f"+4474001{person.number:05}" if person.sms else "",
                     reminder_email=person.email,
                     reminder_sms=person.sms,
                     reminder_lead_days=1,

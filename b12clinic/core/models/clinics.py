@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from ..medicines import Route, format_mcg
-from ..phones import E164, E164_PATTERN, validate_country
+from ..phones import E164, E164_PATTERN, shown, validate_country
 
 WEEKDAY_DIGITS = RegexValidator(
     r"^(?!.*(.).*\1)[0-6]{1,7}$", "Use the digits 0 (Monday) to 6 (Sunday), each at most once."
@@ -219,6 +219,12 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def phone_shown(self) -> str:
+        """The mobile number as people read it: "07400 123456" at home, "+1 202-555-0143"
+        from abroad."""
+        return shown(self.phone, country=self.clinic.country)
 
 
 class Product(models.Model):

@@ -107,6 +107,9 @@ class _Series:
     step: int = -1  # index of the last dose placed on this series; -1: none yet
     anchor: date | None = None  # the last dose given or due, for the minimum gap
     missed_since: date | None = None  # a loading dose not given: make it up after this
+    # A maintenance dose not given: the next one is due again on its date, never before it
+    # (an amendment to a shorter interval would otherwise plan it before the one missed).
+    missed_on: date | None = None
 
 
 def default_min_interval(unit: IntervalUnit, every: int) -> int:
@@ -224,10 +227,13 @@ def _replay(
         else:
             if phase.kind is PhaseKind.LOADING:
                 series.missed_since = dose.due
+            else:
+                series.missed_on = max(series.missed_on or dose.due, dose.due)
             continue  # a missed maintenance dose is due again on the same date
         counted += 1
         series.anchor = dose.anchor
         series.missed_since = None
+        series.missed_on = None
     return counted
 
 
@@ -257,6 +263,8 @@ def build_schedule(
       and the cadence restarts from it, as it will when it is given. The gap moves at most
       that one dose: it never pushes the dates after it again and again.
     - A missed loading dose is made up on the next open day, and the cadence restarts from it.
+    - A missed maintenance dose is due again on its date; never sooner, even when the interval
+      was shortened since (the cadence then restarts from it).
     """
     validate_phases(phases)
     by_phase: dict[int, list[PastDose]] = {}
@@ -280,6 +288,10 @@ def build_schedule(
                 candidate = max(candidate, series.missed_since + timedelta(days=1), today)
             if phase.start_on is not None:
                 candidate = max(candidate, phase.start_on)
+            missed_moves_it = series.missed_on is not None and candidate < series.missed_on
+            if missed_moves_it:
+                assert series.missed_on is not None
+                candidate = series.missed_on
             gap_moves_it = series.anchor is not None and candidate < series.anchor + timedelta(
                 days=phase.min_interval
             )
@@ -292,12 +304,13 @@ def build_schedule(
             wants_more = phase.kind is PhaseKind.MAINTENANCE and upcoming < min_future_maintenance
             if placed > until and not wants_more:
                 return generated
-            if series.missed_since is not None or gap_moves_it:
+            if series.missed_since is not None or gap_moves_it or missed_moves_it:
                 series.start, series.step = placed, 0
             else:
                 series.step += 1
             series.anchor = placed
             series.missed_since = None
+            series.missed_on = None
             sequence += 1
             counted += 1
             upcoming += placed >= today

@@ -277,6 +277,27 @@ def test_a_missed_maintenance_dose_stays_due_on_its_date():
     assert dates(doses) == ["2026-04-05", "2026-07-05"]
 
 
+def test_a_shorter_interval_after_a_missed_dose_never_plans_a_dose_before_it():
+    """Found by the simulated clinic (seed 4, day 343): given 7 Sep, missed 7 Dec (three-
+    monthly), then amended to every 2 months. The make-up dose was planned on 8 Nov, before the
+    missed one, and could never be recorded: "a later dose was already recorded on 7 Dec"."""
+    two_monthly = PhaseRule(PhaseKind.MAINTENANCE, IntervalUnit.MONTHS, every=2)
+    past = [
+        PastDose(0, date(2027, 9, 7), DoseOutcome.GIVEN, given_on=date(2027, 9, 7)),
+        PastDose(0, date(2027, 12, 7), DoseOutcome.NOT_GIVEN),
+    ]
+    doses = build_schedule(
+        [two_monthly],
+        start=date(2027, 6, 7),
+        past=past,
+        closed_weekdays=frozenset({6}),
+        today=date(2027, 12, 11),
+        until=date(2028, 6, 1),
+    )
+    # Due again on the day it was missed (overdue now), then every 2 months from it.
+    assert dates(doses)[:3] == ["2027-12-07", "2028-02-07", "2028-04-07"]
+
+
 @pytest.mark.parametrize(
     ("phases", "field"),
     [

@@ -373,3 +373,38 @@ def test_ending_loading_with_maintenance_soon_after_keeps_the_prescribed_cadence
         next_open_day(add_months(first, 2 * k), plan.patient.clinic.closed_weekdays)
         for k in range(len(maintenance))
     ], "then every 2 months from it, never 49 days apart"
+
+
+def test_after_a_missed_dose_a_shorter_interval_still_lets_the_next_dose_be_recorded(
+    patient, clinician, nurse
+):
+    """The simulated clinic's finding (seed 4), through the services: a three-monthly dose
+    missed, the interval shortened to two months; the make-up dose is due on the missed day
+    and can be recorded when the patient comes."""
+    from plans.recording.not_given import dose_record_not_given
+    from plans.rules.schedule import EndRule, IntervalUnit, PhaseKind, PhaseRule
+    from tests.plans.recording_helpers import at, give, open_doses
+
+    start = TODAY
+    plan = plan_create(
+        patient=patient,
+        prescriber=clinician,
+        prescription=prescription("uk_prophylaxis", start=start),
+        today=start,
+    )
+    give(open_doses(plan)[0], nurse)
+    missed = open_doses(plan)[0]
+    dose_record_not_given(dose=missed, by=nurse, reason="did_not_attend", now=at(missed.due_date))
+    two_monthly = PhaseRule(PhaseKind.MAINTENANCE, IntervalUnit.MONTHS, every=2, end=EndRule.NEVER)
+    later = missed.due_date + timedelta(days=4)
+    plan_amend(
+        plan=plan,
+        by=clinician,
+        prescription=prescription("uk_prophylaxis", start=start, phases=(two_monthly,)),
+        reason="Symptoms come back before the dose",
+        today=later,
+    )
+    make_up = open_doses(plan)[0]
+    assert make_up.due_date == missed.due_date
+    give(make_up, nurse, on=later + timedelta(days=2))
+    assert plan.doses.filter(status=DoseStatus.GIVEN).count() == 2

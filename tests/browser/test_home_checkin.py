@@ -47,3 +47,26 @@ def test_worse_numbness_from_the_email_link_is_urgent_on_the_dashboard(
     log_in(page, "clinician", DEMO_PASSWORD)
     urgent = page.get_by_test_id("alert").filter(has_text="HUGHES, Margaret")
     expect(urgent.first).to_contain_text("Urgent")
+
+
+def test_the_patient_tells_the_clinic_from_their_page(page: Page):
+    demo_seed()
+    log_in(page, "patient", DEMO_PASSWORD)
+    page.get_by_test_id("me-checkin").click()
+    for symptom in ("fatigue", "numbness", "weakness", "balance", "vision", "memory"):
+        page.locator(f"[data-symptom={symptom}]").get_by_text("Better").click()
+    page.get_by_role("button", name="Send to my clinic").click()
+    expect(page.get_by_test_id("what-next")).to_contain_text("Your answers are with your clinic")
+    page.get_by_role("link", name="Back to my schedule").click()
+    expect(page.get_by_test_id("next-injection")).to_be_visible()
+
+
+def test_a_damaged_link_says_so(page: Page):
+    from django.core import signing
+
+    from monitoring.services.checkins import CHECKIN_LINK_SALT
+
+    demo_seed()
+    with_a_bad_signature = signing.dumps({"p": "x", "d": "y"}, salt=CHECKIN_LINK_SALT) + "x"
+    page.goto(f"/checkin/{with_a_bad_signature}/")
+    expect(page.get_by_test_id("checkin-invalid")).to_contain_text("copied incompletely")

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from b12clinic.core.access import (
     AuthenticatedRequest,
@@ -93,7 +93,7 @@ def calendar_feed_revoke(request: AuthenticatedRequest, feed_id: str) -> HttpRes
     return redirect(_back(request, feed.patient))
 
 
-@require_GET
+@require_safe  # GET, and HEAD: some calendar apps look before they fetch
 def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
     """What a calendar app polls. No sign-in: the secret is the key."""
     now = timezone.now()

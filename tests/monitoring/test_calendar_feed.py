@@ -181,6 +181,7 @@ def test_the_subscription_is_private_audited_and_can_be_stopped(
     client.force_login(own_patient.user)
     me = client.get(reverse("monitoring:me")).content.decode()
     assert 'data-testid="calendar-feed-state"' in me and "Last read" in me
+    assert client.head(path).status_code == 200  # some apps look before they fetch
 
     # Staff of another clinic cannot stop it; the patient can.
     client.force_login(outsider)

@@ -32,8 +32,9 @@ from .zones import vtimezone_for
 
 EVENT_TIME = time(9, 0)
 KEPT_AFTER_THE_END = timedelta(days=90)
-HISTORY = timedelta(days=365)
-# A dose cancelled a little while ago may still sit in a calendar that last read us before.
+# A dose cancelled in the last 30 days (or due in them) may still sit in a calendar that last
+# read us before; older cancellations have reached it. Everything else stays: a subscribed
+# calendar deletes what the feed no longer holds, and a lifelong plan makes a few events a year.
 CANCELLED_LOOKBACK = timedelta(days=30)
 # While a review is overdue, loading goes on: the coming week is shown.
 OVERDUE_REVIEW_SHOWS = timedelta(days=7)
@@ -88,7 +89,7 @@ def plan_events(plan: Plan, *, today: date) -> list[CalendarEvent]:
 
     events: list[CalendarEvent] = []
     doses = (
-        plan.doses.filter(due_date__gte=today - HISTORY, due_date__lte=until)
+        plan.doses.filter(due_date__lte=until)
         .select_related("phase")
         .order_by("due_date", "sequence")
     )
@@ -101,7 +102,11 @@ def plan_events(plan: Plan, *, today: date) -> list[CalendarEvent]:
         given = dose.status == DoseStatus.GIVEN
         day = dose.given_on if given and dose.given_on else dose.due_date
         cancelled = dose.status == DoseStatus.CANCELLED
-        if cancelled and dose.due_date < today - CANCELLED_LOOKBACK:
+        if (
+            cancelled
+            and dose.due_date < today - CANCELLED_LOOKBACK
+            and timezone.localdate(dose.updated_at, clinic.zone) < today - CANCELLED_LOOKBACK
+        ):
             continue
         if ends_it(day, given or dose.status == DoseStatus.NOT_GIVEN):
             cancelled, sequence = True, max(sequence, ended_seq)
@@ -137,7 +142,7 @@ def plan_events(plan: Plan, *, today: date) -> list[CalendarEvent]:
                 alarm="" if cancelled else alarm,
             )
         )
-    rechecks = plan.rechecks.filter(due_date__gte=today - HISTORY).order_by("due_date")
+    rechecks = plan.rechecks.order_by("due_date")
     for recheck in rechecks:
         title = TITLE_FOR_THE_PATIENT.get(recheck.kind, recheck.title)
         sequence = _sequence(recheck.updated_at)

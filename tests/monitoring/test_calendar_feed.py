@@ -280,3 +280,30 @@ def test_only_the_patient_or_their_clinic_may_make_one(patient, clinician, outsi
     with pytest.raises(ValidationError):
         feed_create(patient=patient, by=outsider, now=now())
     assert not CalendarFeed.objects.exists()
+
+
+def test_history_stays_in_the_calendar_past_a_year(patient, clinician, nurse, clinic_details):
+    """Found by the simulated clinic (seed 4, day 370): a blood test done over a year ago fell
+    out of the calendar, and a subscribed calendar deletes what the feed no longer holds. A
+    lifelong plan makes a few events a year, so the whole history stays."""
+    plan = new_plan(patient, clinician, "uk_prophylaxis", start=today())
+    first = open_doses(plan)[0]
+    give(first, nurse)
+    baseline = plan.rechecks.get(kind="baseline")
+    Recheck.objects.filter(pk=baseline.pk).update(status="done", done_on=today())
+    two_years_on = today() + timedelta(days=730)
+    found = calendar_of(plan, two_years_on)
+    assert f"dose-{first.pk}@{DOMAIN}" in found
+    assert str(found[f"recheck-{baseline.pk}@{DOMAIN}"]["summary"]).startswith("Done:")
+
+
+def test_a_dose_cancelled_long_after_its_date_is_still_sent_cancelled(
+    patient, clinician, clinic_details
+):
+    plan = new_plan(patient, clinician, "uk_prophylaxis", start=today() - timedelta(days=60))
+    overdue = open_doses(plan)[0]
+    assert overdue.due_date < today() - timedelta(days=30)
+    with later(0.05):
+        plan_stop(plan=plan, by=clinician, reason="Moved away", today=today())
+        event = calendar_of(plan)[f"dose-{overdue.pk}@{DOMAIN}"]
+    assert str(event["status"]) == "CANCELLED"

@@ -3,6 +3,7 @@ an injection reminder (no sign-in; the signed link lasts 7 days)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -36,7 +37,7 @@ def _next_dose(patient: Patient) -> Dose | None:
 
 
 def _checkin(
-    request: HttpRequest, *, patient: Patient, dose: Dose | None, by: object, link: bool
+    request: HttpRequest, *, patient: Patient, dose: Dose | None, by: User | None, link: bool
 ) -> HttpResponse:
     ask = dose is not None and asks_came_back(dose)
     form = PatientCheckInForm(request.POST or None, ask_came_back=ask)
@@ -47,7 +48,7 @@ def _checkin(
                 patient=patient,
                 answers=form.answers(),
                 today=today,
-                by=by,  # type: ignore[arg-type]
+                by=by,
                 dose=dose,
                 came_back=form.came_back_answer(),
                 notes=form.cleaned_data["notes"],

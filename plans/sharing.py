@@ -83,13 +83,23 @@ class Opened:
     problem: str  # "", "throttled", "unknown", "tampered", "expired", "revoked", "ended"
 
 
-def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: datetime) -> Opened:
-    """The link a token names, if it may be used now. Every use of a known link is recorded,
-    refused ones too; an address that keeps sending bad tokens is refused for a while."""
+def guessing(*, ip: str, now: datetime) -> bool:
+    """Whether this address sent too many bad tokens lately (share links and calendar
+    subscriptions count together)."""
     recent = BadShareToken.objects.filter(
         ip=ip or None, at__gt=now - timedelta(seconds=BAD_TOKEN_WINDOW_SECONDS)
     )
-    if recent[:BAD_TOKENS_ALLOWED].count() >= BAD_TOKENS_ALLOWED:
+    return recent[:BAD_TOKENS_ALLOWED].count() >= BAD_TOKENS_ALLOWED
+
+
+def bad_token_seen(*, ip: str, now: datetime) -> None:
+    BadShareToken.objects.create(ip=ip or None, at=now)
+
+
+def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: datetime) -> Opened:
+    """The link a token names, if it may be used now. Every use of a known link is recorded,
+    refused ones too; an address that keeps sending bad tokens is refused for a while."""
+    if guessing(ip=ip, now=now):
         return Opened(None, None, "throttled")
     link_id, _, secret = token.partition(".")
     link = None
@@ -98,13 +108,13 @@ def share_link_open(*, token: str, what: str, ip: str, user_agent: str, now: dat
             pk=uuid.UUID(hex=link_id)
         )
     except (ValueError, ShareLink.DoesNotExist):
-        BadShareToken.objects.create(ip=ip or None, at=now)
+        bad_token_seen(ip=ip, now=now)
         return Opened(None, None, "unknown")
     clinic = link.plan.patient.clinic
     problem = ""
     if not secret or not hmac.compare_digest(hash_secret(secret), link.secret_hash):
         problem = "tampered"
-        BadShareToken.objects.create(ip=ip or None, at=now)
+        bad_token_seen(ip=ip, now=now)
     elif link.revoked_at is not None:
         problem = "revoked"
     elif now >= link.expires_at:

@@ -69,7 +69,7 @@ def _day(day: date) -> str:
 
 
 def plan_events(plan: Plan, *, today: date) -> list[CalendarEvent]:
-    """Every event the calendar should hold for one plan, as of `today`. Three queries."""
+    """Every event the calendar should hold for one plan, as of `today`. Four queries."""
     plan = Plan.objects.select_related("patient__clinic", "current__product").get(pk=plan.pk)
     version = plan.version
     clinic = plan.patient.clinic

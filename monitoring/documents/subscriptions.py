@@ -26,6 +26,7 @@ from plans.access import get_patient_for_staff, own_patient
 from ..access import get_feed_for
 from ..services import feeds
 from .calendar import Gone, patient_events, write_ics
+from .views import gone
 
 
 def _back(request: AuthenticatedRequest, patient: Patient) -> str:
@@ -111,11 +112,7 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
     try:
         events = patient_events(patient, today=today, now=now)
     except Gone:
-        return HttpResponse(
-            "This treatment ended: the calendar has nothing more to show.",
-            status=410,
-            content_type="text/plain",
-        )
+        return gone()
     response = HttpResponse(
         write_ics(events, clinic=patient.clinic, now=now),
         content_type="text/calendar; charset=utf-8",

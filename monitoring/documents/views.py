@@ -72,7 +72,7 @@ def _pdf_bytes_response(pdf: bytes, record_number: str) -> HttpResponse:
 def _ics_response(plan: Plan) -> HttpResponse:
     now = timezone.now()
     if plan_gone(plan, now=now):
-        return _gone()
+        return gone()
     events = plan_events(plan, today=_today(plan))
     return _ics_bytes_response(
         write_ics(events, clinic=plan.patient.clinic, now=now), plan.patient.record_number
@@ -86,7 +86,7 @@ def _ics_bytes_response(ics: bytes, record_number: str) -> HttpResponse:
     return response
 
 
-def _gone() -> HttpResponse:
+def gone() -> HttpResponse:
     return HttpResponse(
         "This treatment ended more than 90 days ago: the calendar has nothing more to show.",
         status=410,
@@ -163,7 +163,7 @@ def me_schedule_ics(request: AuthenticatedRequest) -> HttpResponse:
             patient, today=timezone.localdate(now, timezone=patient.clinic.zone), now=now
         )
     except Gone:
-        return _gone()
+        return gone()
     return _ics_bytes_response(
         write_ics(events, clinic=patient.clinic, now=now), patient.record_number
     )

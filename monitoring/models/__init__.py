@@ -1,7 +1,7 @@
 """Monitoring's models, one module per kind of record."""
 
 from .alerts import Alert, AlertKind, Severity
-from .feeds import CalendarFeed, feed_hash
+from .feeds import CalendarFeed
 from .labs import LabResult, LabTest, Qualitative, ReferenceRange
 from .rechecks import Answer, CheckInSource, Recheck, RecheckStatus, SymptomCheckIn
 from .reminders import Channel, OptOutCode, Reminder, ReminderKind, ReminderStatus
@@ -25,5 +25,4 @@ __all__ = [
     "ReminderStatus",
     "Severity",
     "SymptomCheckIn",
-    "feed_hash",
 ]

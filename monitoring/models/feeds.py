@@ -4,17 +4,12 @@ is shown once, when it is made."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-
-
-def feed_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class CalendarFeed(models.Model):

@@ -40,11 +40,7 @@ def checkin_add(
 ) -> SymptomCheckIn:
     if not works_in(by, patient.clinic):
         raise ValidationError("Only staff of the patient's clinic can record a check-in.")
-    errors = {
-        name: "Choose none, better, same or worse."
-        for name in SymptomCheckIn.SYMPTOM_FIELDS
-        if answers.get(name) not in Answer.values
-    }
+    errors = _unanswered(answers, "Choose none, better, same or worse.")
     if on > today:
         errors["on_date"] = "A check-in cannot be in the future."
     elif on < patient.date_of_birth:
@@ -80,11 +76,7 @@ def checkin_from_patient(
     link in a reminder (`by` is None)."""
     if by is not None and by.pk != patient.user_id:
         raise ValidationError("You can only tell the clinic how you are yourself.")
-    errors = {
-        name: "Choose one: none, better, same or worse."
-        for name in SymptomCheckIn.SYMPTOM_FIELDS
-        if answers.get(name) not in Answer.values
-    }
+    errors = _unanswered(answers, "Choose one: none, better, same or worse.")
     if dose is not None and dose.plan.patient_id != patient.pk:
         errors["__all__"] = "That injection is another patient's."
     if came_back is not None and (dose is None or not asks_came_back(dose)):
@@ -102,6 +94,14 @@ def checkin_from_patient(
         source=CheckInSource.PATIENT if by is not None else CheckInSource.PATIENT_LINK,
         came_back=came_back,
     )
+
+
+def _unanswered(answers: Mapping[str, str], message: str) -> dict[str, str]:
+    return {
+        name: message
+        for name in SymptomCheckIn.SYMPTOM_FIELDS
+        if answers.get(name) not in Answer.values
+    }
 
 
 def _store(

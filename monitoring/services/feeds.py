@@ -4,9 +4,8 @@ while, with the same counter as share links."""
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -16,10 +15,10 @@ from django.db.models import F
 from b12clinic.core.access import works_in
 from b12clinic.core.audit import audit
 from b12clinic.core.models import Action, Patient
-from plans.models import BadShareToken, PlanStatus
-from plans.sharing import BAD_TOKEN_WINDOW_SECONDS, BAD_TOKENS_ALLOWED
+from plans.models import PlanStatus, hash_secret
+from plans.sharing import bad_token_seen, guessing
 
-from ..models import CalendarFeed, feed_hash
+from ..models import CalendarFeed
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def feed_create(*, patient: Patient, by: User, now: datetime) -> NewFeed:
         _revoke(old, by=by, now=now, why="Calendar subscription replaced by a new address")
     secret = CalendarFeed.new_secret()
     feed = CalendarFeed.objects.create(
-        patient=patient, secret_hash=feed_hash(secret), created_by=by, created_at=now
+        patient=patient, secret_hash=hash_secret(secret), created_by=by, created_at=now
     )
     audit(
         actor=by,
@@ -98,15 +97,16 @@ class Opened:
 def feed_open(*, secret: str, ip: str, user_agent: str, now: datetime) -> Opened:
     """The live subscription a secret names. A known one's every read is audited, refused
     ones too; an unknown secret counts against the address."""
-    recent = BadShareToken.objects.filter(
-        ip=ip or None, at__gt=now - timedelta(seconds=BAD_TOKEN_WINDOW_SECONDS)
-    )
-    if recent[:BAD_TOKENS_ALLOWED].count() >= BAD_TOKENS_ALLOWED:
+    if guessing(ip=ip, now=now):
         return Opened(None, "throttled")
-    digest = feed_hash(secret)
-    feed = CalendarFeed.objects.select_related("patient__clinic").filter(secret_hash=digest).first()
-    if feed is None or not hmac.compare_digest(digest, feed.secret_hash):
-        BadShareToken.objects.create(ip=ip or None, at=now)
+    # Found by the hash of the secret: the secret itself is never compared or stored.
+    feed = (
+        CalendarFeed.objects.select_related("patient__clinic")
+        .filter(secret_hash=hash_secret(secret))
+        .first()
+    )
+    if feed is None:
+        bad_token_seen(ip=ip, now=now)
         return Opened(None, "unknown")
     problem = "" if feed.live else "revoked"
     with transaction.atomic():

@@ -14,10 +14,10 @@ from icalendar import Calendar
 
 from b12clinic.core.models import AuditEvent
 from monitoring.documents.calendar import plan_events, write_ics
-from monitoring.models import CalendarFeed, Recheck, feed_hash
+from monitoring.models import CalendarFeed, Recheck
 from monitoring.services.feeds import feed_create
 from monitoring.services.rechecks import recheck_cancel
-from plans.models import DoseStatus
+from plans.models import DoseStatus, hash_secret
 from plans.services.prescriptions import plan_stop
 from tests.monitoring.test_calendar_readers import ical_js_events
 from tests.plans.recording_helpers import LONDON, give, new_plan, open_doses
@@ -164,7 +164,7 @@ def test_the_subscription_is_private_audited_and_can_be_stopped(
     path = make_feed(client, own_patient)
     secret = path.split("/")[2]
     feed = CalendarFeed.objects.get()
-    assert feed.secret_hash == feed_hash(secret) and secret not in feed.secret_hash
+    assert feed.secret_hash == hash_secret(secret) and secret not in feed.secret_hash
     assert not AuditEvent.objects.filter(summary__contains=secret).exists()
 
     response = client.get(path, HTTP_USER_AGENT="iOS/17.0 dataaccessd/1.0")

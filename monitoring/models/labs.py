@@ -44,6 +44,15 @@ class LabTest(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def loinc_code(self) -> str:
+        """The code of a value in the canonical unit (the first listed)."""
+        return self.loinc.split(",")[0].strip()
+
+    @property
+    def loinc_codes(self) -> list[str]:
+        return [code.strip() for code in self.loinc.split(",") if code.strip()]
+
     def factors(self) -> dict[str, Decimal]:
         return {unit: Decimal(str(factor)) for unit, factor in self.units.items()}
 

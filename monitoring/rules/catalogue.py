@@ -40,7 +40,7 @@ class Band:
 class TestSpec:
     code: str
     name: str
-    loinc: tuple[str, ...]
+    loinc: tuple[str, ...]  # the first names a value in the canonical unit
     unit: str  # canonical
     units: dict[str, Decimal] = field(default_factory=dict)  # unit → factor to canonical
     qualitative: bool = False
@@ -100,7 +100,9 @@ TESTS: tuple[TestSpec, ...] = (
     TestSpec(
         code="b12",
         name="Serum B12",
-        loinc=("2132-9", "14685-2"),
+        # 14685-2 is cobalamin in moles per volume, what the canonical pmol/L value is;
+        # 2132-9 (mass per volume) names a result a laboratory reports in pg/mL or ng/L.
+        loinc=("14685-2", "2132-9"),
         unit="pmol/L",
         units={"pmol/L": D(1), "pg/mL": D("0.738"), "ng/L": D("0.738")},
         ranges=(Range(D(133), None),),

@@ -3,6 +3,7 @@ from django.urls import path
 from . import home_checkins, pages, views
 from .documents import subscriptions
 from .documents import views as document_views
+from .interop import api as fhir_api
 from .reminders import views as reminder_views
 
 app_name = "monitoring"
@@ -59,4 +60,12 @@ urlpatterns = [
         name="calendar_feed_revoke",
     ),
     path("cal/<str:secret>/schedule.ics", subscriptions.calendar_feed, name="calendar_feed"),
+    path("fhir/metadata", fhir_api.metadata, name="fhir_metadata"),
+    path("fhir/Patient", fhir_api.patient_search, name="fhir_patient_search"),
+    path("fhir/Patient/<str:patient_id>", fhir_api.patient_read, name="fhir_patient"),
+    path(
+        "fhir/Patient/<str:patient_id>/$everything",
+        fhir_api.patient_everything,
+        name="fhir_patient_everything",
+    ),
 ]

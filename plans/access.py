@@ -5,9 +5,10 @@ from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404
 
-from b12clinic.core.access import staff_clinics
+from b12clinic.core.access import Reader, reader_clinics, staff_clinics
 from b12clinic.core.models import Patient
 
 from .models import Administration, Dose, Plan, PlanStatus
@@ -18,6 +19,19 @@ def get_patient_for_staff(user: User, patient_id: UUID | str) -> Patient:
         return Patient.objects.select_related("clinic").get(
             pk=patient_id, clinic__in=staff_clinics(user)
         )
+    except (Patient.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such patient.") from exc
+
+
+def patients_for_reader(reader: Reader) -> QuerySet[Patient]:
+    """The patients a FHIR reader (a clinician, or a clinic's API token) may read."""
+    return Patient.objects.select_related("clinic").filter(clinic__in=reader_clinics(reader))
+
+
+def get_patient_for_reader(reader: Reader, patient_id: UUID | str) -> Patient:
+    """404 for another clinic's patient, as for one that does not exist."""
+    try:
+        return patients_for_reader(reader).get(pk=patient_id)
     except (Patient.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such patient.") from exc
 

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from .models import Clinic
+from .models import ApiToken, Clinic
 from .roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT, ROLES
 
 AnyUser = User | AnonymousUser
@@ -127,3 +127,17 @@ def administered_clinics(user: AnyUser) -> QuerySet[Clinic]:
     if isinstance(user, AnonymousUser):
         return Clinic.objects.none()
     return Clinic.objects.filter(staff=user)
+
+
+# What reads the FHIR API: a clinician signed in to the app, or another system of one clinic.
+Reader = User | ApiToken
+
+
+def reader_clinics(reader: Reader) -> QuerySet[Clinic]:
+    """The clinics whose records a FHIR reader may read: an API token's one clinic, or the
+    clinics a clinician works in (a nurse or an admin reads no export)."""
+    if isinstance(reader, ApiToken):
+        return Clinic.objects.filter(pk=reader.clinic_id)
+    if CLINICIAN not in user_roles(reader):
+        return Clinic.objects.none()
+    return staff_clinics(reader)

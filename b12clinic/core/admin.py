@@ -7,16 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group, User
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
+from . import api_tokens
 from .access import administered_clinics
 from .audit import audit, request_ip
-from .models import Action, Clinic
+from .models import Action, ApiToken, Clinic
 from .roles import CLINICIAN, NURSE
 
 admin.site.unregister(User)
@@ -165,3 +167,95 @@ class ClinicAdmin(AuditedAdmin):
                 clinics__in=administered_clinics(request.user)
             ).distinct()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ApiTokenCreationForm(forms.ModelForm):
+    valid_for_days = forms.IntegerField(
+        min_value=1,
+        max_value=api_tokens.MAX_DAYS,
+        initial=365,
+        help_text=f"At most {api_tokens.MAX_DAYS} days; make a new token before it runs out.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["clinic", "name"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made and revoked here, never edited or deleted. The services audit both; the
+    audit names each read by the token that made it."""
+
+    list_display = ["name", "clinic", "shown", "created_at", "expires_at", "state", "last_used_at"]
+    list_filter = ["clinic"]
+    actions = ["revoke"]
+    readonly_fields = [
+        "clinic",
+        "name",
+        "shown",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_by",
+        "last_used_at",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        tokens = super().get_queryset(request).select_related("clinic")
+        if request.user.is_superuser:
+            return tokens
+        return tokens.filter(clinic__in=administered_clinics(request.user))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if obj is None else self.readonly_fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiTokenCreationForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["clinic", "name", "valid_for_days"]
+        return self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "clinic" and not request.user.is_superuser:
+            kwargs["queryset"] = administered_clinics(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="state")
+    def state(self, obj: ApiToken) -> str:
+        return obj.state(timezone.now())
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            return  # nothing of a token changes but its revocation, the action below
+        made = api_tokens.api_token_create(
+            clinic=form.cleaned_data["clinic"],
+            name=form.cleaned_data["name"],
+            by=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            days=form.cleaned_data["valid_for_days"],
+        )
+        obj.pk = made.token.pk
+        obj.refresh_from_db()
+        messages.warning(
+            request,
+            f"The token for “{obj.name}” is {made.secret} . Copy it into that system now: it "
+            "is shown only this once, and only its hash is kept.",
+        )
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        now = timezone.now()
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_tokens.api_token_revoke(token=token, by=request.user, now=now)  # type: ignore[arg-type]
+        messages.success(request, "The selected tokens are revoked: they read nothing from now.")

@@ -81,16 +81,18 @@ def audit(
     ip: str | None = None,
     at: datetime | None = None,
     patient_ref: tuple[Any, Any, str] | None = None,
+    actor_name: str = "",
 ) -> AuditEvent:
     """`patient_ref` (patient id, clinic id, label) stands in for `patient` when the caller has
-    no model instance (a cached download reads them from one SQL row)."""
+    no model instance (a cached download reads them from one SQL row). `actor_name` names an
+    actor that is not a user (another system's API token)."""
     if clinic is None and patient is not None:
         clinic = patient.clinic
     user = actor if actor is not None and actor.is_authenticated else None
     event = AuditEvent(
         at=at or timezone.now(),
         actor=user,
-        actor_name=user.get_username() if user else "",
+        actor_name=user.get_username() if user else actor_name[:150],
         action=str(action),
         object_type=object_type or (object_type_of(obj) if obj is not None else ""),
         object_id=str(obj.pk) if obj is not None else "",

@@ -1,3 +1,5 @@
+from b12clinic.core.models import hash_secret
+
 from .administration import (
     Administration,
     DoseNotGiven,
@@ -18,7 +20,7 @@ from .core import (
     PlanStatus,
     PlanVersion,
 )
-from .sharing import BadShareToken, ShareLink, ShareLinkUse, hash_secret
+from .sharing import BadShareToken, ShareLink, ShareLinkUse
 
 __all__ = [
     "Administration",

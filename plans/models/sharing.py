@@ -3,7 +3,6 @@ clinician made. Only a hash of the secret is kept; the link is shown once."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import datetime
@@ -13,10 +12,6 @@ from django.db import models
 from django.db.models import F, Q
 
 from .core import Plan
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class ShareLink(models.Model):

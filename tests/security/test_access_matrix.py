@@ -3,6 +3,10 @@ visitor: the exact answer, and never another clinic's or another patient's data 
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from b12clinic.core.api_tokens import api_token_create, api_token_revoke
+from tests.conftest import make_user
 
 ROLES = ("anonymous", "clinician", "nurse", "patient", "clinic_admin", "outsider")
 LOGIN = "login"  # a 302 to the login page
@@ -81,7 +85,14 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "monitoring:reminder_opt_out": (("opt_out",), PUBLIC),
     # A text message's short stop link: on to the opt-out page, for whoever holds it.
     "monitoring:short_opt_out": (("short_code",), row(302, 302, 302, 302, 302, 302)),
+    # FHIR: a session reads as a clinician; anyone else gets an OperationOutcome, never a login
+    # page (tokens: test_api_tokens_read_their_own_clinic_only below).
+    "monitoring:fhir_metadata": ((), PUBLIC),
+    "monitoring:fhir_patient_search": ((), row(401, 400, 403, 403, 403, 400)),
+    "monitoring:fhir_patient": (("patient_id",), row(401, 200, 403, 403, 403, 404)),
+    "monitoring:fhir_patient_everything": (("patient_id",), row(401, 200, 403, 403, 403, 404)),
 }
+FHIR_READS = ("monitoring:fhir_patient", "monitoring:fhir_patient_everything")
 SKIPPED = {"healthz"}  # ops: answers 200 or 503 by service state (tests/b12clinic/test_healthz.py)
 
 
@@ -128,3 +139,25 @@ def test_each_role_gets_exactly_the_expected_answer(world, client, name, role):
         assert "Quinn" not in text and "RX1001" not in text
     if role == "patient" or name.startswith("monitoring:shared"):
         assert "Bystander" not in text and "RX1002" not in text
+
+
+@pytest.mark.parametrize("name", FHIR_READS)
+@pytest.mark.parametrize("holder", ["own clinic", "other clinic", "revoked"])
+def test_api_tokens_read_their_own_clinic_only(world, client, clinic, other_clinic, name, holder):
+    boss = make_user(f"boss-{holder}", "clinic_admin", clinic=other_clinic, is_superuser=True)
+    made = api_token_create(
+        clinic=other_clinic if holder == "other clinic" else clinic,
+        name=holder,
+        by=boss,
+        now=timezone.now(),
+    )
+    if holder == "revoked":
+        api_token_revoke(token=made.token, by=boss, now=timezone.now())
+    url = reverse(name, args=[world.ids["patient_id"]])
+    response = client.get(url, headers={"Authorization": f"Bearer {made.secret}"})
+    want = {"own clinic": 200, "other clinic": 404, "revoked": 401}[holder]
+    assert response.status_code == want
+    text = response.content.decode()
+    assert "Outsiderpatient" not in text and "OTHER-1" not in text
+    if holder != "own clinic":
+        assert "Quinn" not in text and "RX1001" not in text

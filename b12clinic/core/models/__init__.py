@@ -9,17 +9,20 @@ from .clinics import (
     validate_time_zone,
     weekdays_from_digits,
 )
+from .tokens import ApiToken, hash_secret
 
 __all__ = [
     "PHONE",
     "WEEKDAY_DIGITS",
     "Action",
+    "ApiToken",
     "AuditEvent",
     "AuditImmutable",
     "Clinic",
     "Patient",
     "Product",
     "Sex",
+    "hash_secret",
     "validate_time_zone",
     "weekdays_from_digits",
 ]

@@ -4,6 +4,7 @@ from . import home_checkins, pages, views
 from .documents import subscriptions
 from .documents import views as document_views
 from .interop import api as fhir_api
+from .reminders import recall_views
 from .reminders import views as reminder_views
 
 app_name = "monitoring"
@@ -60,6 +61,9 @@ urlpatterns = [
         name="calendar_feed_revoke",
     ),
     path("cal/<str:secret>/schedule.ics", subscriptions.calendar_feed, name="calendar_feed"),
+    path("recall/", recall_views.recall, name="recall"),
+    path("recall/patients.csv", recall_views.recall_csv, name="recall_csv"),
+    path("recall/send/", recall_views.recall_send, name="recall_send"),
     path("fhir/metadata", fhir_api.metadata, name="fhir_metadata"),
     path("fhir/Patient", fhir_api.patient_search, name="fhir_patient_search"),
     path("fhir/Patient/<str:patient_id>", fhir_api.patient_read, name="fhir_patient"),

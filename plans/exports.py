@@ -34,7 +34,7 @@ def day_list_csv(listing: DayList) -> str:
     for section, rows in (("overdue", listing.overdue), ("due", listing.due)):
         for row in rows:
             writer.writerow(
-                _cell(value)
+                formula_safe(value)
                 for value in (
                     section,
                     row.dose.due_date.isoformat(),
@@ -57,7 +57,7 @@ def day_list_csv(listing: DayList) -> str:
     return out.getvalue()
 
 
-def _cell(value: object) -> str:
+def formula_safe(value: object) -> str:
     """Text a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -141,3 +141,12 @@ def reader_clinics(reader: Reader) -> QuerySet[Clinic]:
     if CLINICIAN not in user_roles(reader):
         return Clinic.objects.none()
     return staff_clinics(reader)
+
+
+def recall_clinics(user: AnyUser) -> QuerySet[Clinic]:
+    """The clinics whose batch recalls this user may run: a clinician's, and a clinic admin's
+    (a recall reaches patients' contact details, not their charts)."""
+    roles = user_roles(user)
+    if isinstance(user, AnonymousUser) or not roles & {CLINICIAN, CLINIC_ADMIN}:
+        return Clinic.objects.none()
+    return Clinic.objects.filter(staff=user)

@@ -3,6 +3,7 @@
 from .alerts import Alert, AlertKind, Severity
 from .feeds import CalendarFeed
 from .labs import LabResult, LabTest, Qualitative, ReferenceRange
+from .recalls import BatchRecall
 from .rechecks import Answer, CheckInSource, Recheck, RecheckStatus, SymptomCheckIn
 from .reminders import Channel, OptOutCode, Reminder, ReminderKind, ReminderStatus
 
@@ -10,6 +11,7 @@ __all__ = [
     "Alert",
     "AlertKind",
     "Answer",
+    "BatchRecall",
     "CalendarFeed",
     "Channel",
     "CheckInSource",

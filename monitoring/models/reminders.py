@@ -16,6 +16,7 @@ class ReminderKind(models.TextChoices):
     OVERDUE_CLINIC = "overdue_clinic", "Injection overdue (to the clinic)"
     NURSE_DIGEST = "nurse_digest", "Nurses' morning list"
     CLINICIAN_DIGEST = "clinician_digest", "Clinician's daily summary"
+    RECALL = "recall", "Batch recall"
 
 
 class Channel(models.TextChoices):
@@ -59,6 +60,13 @@ class Reminder(models.Model):
     )
     recheck = models.ForeignKey(
         "monitoring.Recheck", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recall = models.ForeignKey(
+        "monitoring.BatchRecall",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
     )
     for_date = models.DateField(help_text="The day it is about: the dose, recheck or digest.")
     send_at = models.DateTimeField(help_text="When it was planned to go.")

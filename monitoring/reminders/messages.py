@@ -67,10 +67,16 @@ def message_sms(reminder: Reminder, context: dict[str, Any]) -> str:
         ReminderKind.INJECTION_DUE,
         ReminderKind.OVERDUE,
         ReminderKind.RECHECK_DUE,
+        ReminderKind.RECALL,
     ):
         raise ValueError(f"No text message is written for {reminder.get_kind_display()}.")
     recheck = reminder.recheck
-    day = recheck.due_date if recheck is not None else reminder.dose.due_date  # type: ignore[union-attr]
+    if reminder.recall is not None:
+        day = reminder.for_date
+    elif recheck is not None:
+        day = recheck.due_date
+    else:
+        day = reminder.dose.due_date  # type: ignore[union-attr]
     return sms_text(
         Sms(
             kind=reminder.kind,
@@ -81,6 +87,7 @@ def message_sms(reminder: Reminder, context: dict[str, Any]) -> str:
             stop_url=short_opt_out_url(patient, reminder.channel),
             recheck_kind=recheck.kind if recheck is not None else "",
             recheck_title=recheck.title if recheck is not None else "",
+            batch=reminder.recall.batch if reminder.recall is not None else "",
         )
     )
 

@@ -32,7 +32,7 @@ SHORTEST_NAME = 12
 
 @dataclass(frozen=True)
 class Sms:
-    kind: str  # injection_due / overdue / recheck_due
+    kind: str  # injection_due / overdue / recheck_due / recall
     clinic: str
     phone: str
     day: date
@@ -40,6 +40,7 @@ class Sms:
     stop_url: str
     recheck_kind: str = ""
     recheck_title: str = ""
+    batch: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,11 @@ def sms_text(message: Sms) -> str:
     def write(w: _Words) -> str:
         head = f"{w.name}: " if w.name else ""
         stop = f" {w.stop}{message.stop_url}"
-        if message.kind == "overdue":
+        if message.kind == "recall":
+            call = f"Please call {phone}." if w.sorry else f"Call {phone}."
+            batch = to_gsm7(message.batch).strip()
+            body = f"a batch of B12 injection you were given ({batch}) has been recalled. {call}"
+        elif message.kind == "overdue":
             call = f"Please call {phone}." if w.sorry else f"Call {phone}."
             body = f"your B12 injection due {when} is overdue. {call}"
         elif message.kind == "recheck_due":

@@ -88,6 +88,10 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     # FHIR: a session reads as a clinician; anyone else gets an OperationOutcome, never a login
     # page (tokens: test_api_tokens_read_their_own_clinic_only below).
     "monitoring:fhir_metadata": ((), PUBLIC),
+    # Recall by batch: clinicians and clinic admins, each for their own clinics.
+    "monitoring:recall": ((), row(LOGIN, 200, 403, 403, 200, 200)),
+    "monitoring:recall_csv": ((), row(LOGIN, 302, 403, 403, 302, 302)),
+    "monitoring:recall_send": ((), row(LOGIN, 405, 403, 403, 405, 405)),
     "monitoring:fhir_patient_search": ((), row(401, 400, 403, 403, 403, 400)),
     "monitoring:fhir_patient": (("patient_id",), row(401, 200, 403, 403, 403, 404)),
     "monitoring:fhir_patient_everything": (("patient_id",), row(401, 200, 403, 403, 403, 404)),

@@ -12,7 +12,7 @@ from django.http import Http404
 
 from b12clinic.core.access import staff_clinics
 
-from .models import Alert, CalendarFeed, LabResult, Recheck, Reminder
+from .models import Alert, CalendarFeed, InboundMessage, LabResult, Recheck, Reminder
 
 
 def get_alert_for_staff(user: User, alert_id: UUID | str) -> Alert:
@@ -58,3 +58,12 @@ def get_feed_for(user: User, feed_id: UUID | str) -> CalendarFeed:
         )
     except (CalendarFeed.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such subscription.") from exc
+
+
+def get_inbound_for_staff(user: User, message_id: UUID | str) -> InboundMessage:
+    try:
+        return InboundMessage.objects.select_related("clinic", "patient").get(
+            pk=message_id, clinic__in=staff_clinics(user)
+        )
+    except (InboundMessage.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such laboratory message.") from exc

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from b12clinic.core.access import administered_clinics
 from b12clinic.core.admin import AuditedAdmin
 
-from .models import LabTest, ReferenceRange
+from .models import LabCodeMapping, LabTest, ReferenceRange
 
 
 class ReferenceRangeInline(admin.TabularInline):
@@ -80,4 +80,24 @@ class ReferenceRangeAdmin(AuditedAdmin):
         if db_field.name == "clinic" and not request.user.is_superuser:
             kwargs["queryset"] = administered_clinics(request.user)
             kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(LabCodeMapping)
+class LabCodeMappingAdmin(AuditedAdmin):
+    """A laboratory's own codes, for results it sends without a LOINC code."""
+
+    list_display = ["code", "sender", "test", "clinic"]
+    list_filter = [("clinic", admin.RelatedOnlyFieldListFilter), "test"]
+    search_fields = ["code", "sender"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LabCodeMapping]:
+        codes = super().get_queryset(request).select_related("clinic", "test")
+        if request.user.is_superuser:
+            return codes
+        return codes.filter(clinic__in=administered_clinics(request.user))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "clinic" and not request.user.is_superuser:
+            kwargs["queryset"] = administered_clinics(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -4,6 +4,7 @@ from . import home_checkins, pages, views
 from .documents import subscriptions
 from .documents import views as document_views
 from .interop import api as fhir_api
+from .interop import inbound_views
 from .reminders import recall_views
 from .reminders import views as reminder_views
 
@@ -64,6 +65,18 @@ urlpatterns = [
     path("recall/", recall_views.recall, name="recall"),
     path("recall/patients.csv", recall_views.recall_csv, name="recall_csv"),
     path("recall/send/", recall_views.recall_send, name="recall_send"),
+    path("lab-messages/", inbound_views.lab_messages, name="lab_messages"),
+    path("lab-messages/upload/", inbound_views.lab_messages_upload, name="lab_messages_upload"),
+    path(
+        "lab-messages/<uuid:message_id>/match/",
+        inbound_views.lab_message_match,
+        name="lab_message_match",
+    ),
+    path(
+        "lab-messages/<uuid:message_id>/reject/",
+        inbound_views.lab_message_reject,
+        name="lab_message_reject",
+    ),
     path("fhir/metadata", fhir_api.metadata, name="fhir_metadata"),
     path("fhir/Patient", fhir_api.patient_search, name="fhir_patient_search"),
     path("fhir/Patient/<str:patient_id>", fhir_api.patient_read, name="fhir_patient"),

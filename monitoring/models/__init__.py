@@ -2,6 +2,7 @@
 
 from .alerts import Alert, AlertKind, Severity
 from .feeds import CalendarFeed
+from .inbound import InboundMessage, InboundStatus, LabCodeMapping
 from .labs import LabResult, LabTest, Qualitative, ReferenceRange
 from .recalls import BatchRecall
 from .rechecks import Answer, CheckInSource, Recheck, RecheckStatus, SymptomCheckIn
@@ -15,6 +16,9 @@ __all__ = [
     "CalendarFeed",
     "Channel",
     "CheckInSource",
+    "InboundMessage",
+    "InboundStatus",
+    "LabCodeMapping",
     "LabResult",
     "LabTest",
     "OptOutCode",

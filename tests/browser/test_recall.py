@@ -1,6 +1,7 @@
 """Recall by batch in Chromium, at a desk and on a phone, and the chart's FHIR download."""
 
 import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -50,6 +51,6 @@ def test_the_chart_downloads_the_record_as_fhir(page: Page):
         page.get_by_test_id("fhir-link").click()
     download = waiting.value
     assert download.suggested_filename == "RV-1002-fhir.json"
-    bundle = json.loads(open(download.path()).read())
+    bundle = json.loads(Path(download.path()).read_text())
     assert (bundle["resourceType"], bundle["type"]) == ("Bundle", "searchset")
     assert bundle["entry"][0]["resource"]["name"][0]["family"] == "Price"

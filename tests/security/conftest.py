@@ -14,6 +14,7 @@ from monitoring.reminders.optout import opt_out_token, short_opt_out_url
 from monitoring.services.alerts import alert_raise
 from monitoring.services.checkins import checkin_link_token
 from monitoring.services.feeds import feed_create
+from monitoring.services.inbound import hl7_receive
 from monitoring.services.labs import Entry, lab_results_add
 from plans.sharing import share_link_create
 from tests.plans.recording_helpers import give_next, new_plan, open_doses
@@ -84,8 +85,22 @@ def world(clinic, other_clinic, clinician, nurse, patient_user, clinic_admin, ou
         created_by=outsider,
     )
     new_plan(stranger, outsider, "uk_standard", start=today - timedelta(days=3))
+    held = hl7_receive(
+        clinic=clinic,
+        raw="\r".join(
+            [
+                "MSH|^~\\&|LABSYS|CITYLAB|||20250101||ORU^R01|SEC1|P|2.5.1",
+                "PID|1||NOBODY-1||Nobody^Known||19500101",
+                "OBX|1|NM|718-7^Hb^LN||120|g/L|||||F",
+            ]
+        ),
+        channel="upload",
+        now=timezone.now(),
+    ).message
+    assert held is not None and held.status == "review"
     return World(
         ids={
+            "message_id": str(held.pk),
             "patient_id": str(own.pk),
             "plan_id": str(plan.pk),
             "dose_id": str(dose.pk),

@@ -88,6 +88,11 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     # FHIR: a session reads as a clinician; anyone else gets an OperationOutcome, never a login
     # page (tokens: test_api_tokens_read_their_own_clinic_only below).
     "monitoring:fhir_metadata": ((), PUBLIC),
+    # Laboratory messages: the review queue and the upload are a clinician's.
+    "monitoring:lab_messages": ((), row(LOGIN, 200, 403, 403, 403, 200)),
+    "monitoring:lab_messages_upload": ((), row(LOGIN, 200, 403, 403, 403, 200)),
+    "monitoring:lab_message_match": (("message_id",), POST_ONLY_CLINICIAN),
+    "monitoring:lab_message_reject": (("message_id",), POST_ONLY_CLINICIAN),
     # Recall by batch: clinicians and clinic admins, each for their own clinics.
     "monitoring:recall": ((), row(LOGIN, 200, 403, 403, 200, 200)),
     "monitoring:recall_csv": ((), row(LOGIN, 302, 403, 403, 302, 302)),

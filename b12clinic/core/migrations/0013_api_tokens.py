@@ -26,6 +26,9 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("b12clinic", "0012_clinic_country_and_e164_phones"),
+        # Granting creates the permissions of every model in the state: plans must have let
+        # go of the clinic by then, or a second "clinic" content type is made.
+        ("plans", "0013_clinics_patients_products_leave_plans"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

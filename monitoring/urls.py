@@ -78,6 +78,8 @@ urlpatterns = [
         name="lab_message_reject",
     ),
     path("fhir/metadata", fhir_api.metadata, name="fhir_metadata"),
+    path("fhir/Bundle", fhir_api.results_in, name="fhir_bundle_in"),
+    path("fhir/DiagnosticReport", fhir_api.results_in, name="fhir_report_in"),
     path("fhir/Patient", fhir_api.patient_search, name="fhir_patient_search"),
     path("fhir/Patient/<str:patient_id>", fhir_api.patient_read, name="fhir_patient"),
     path(

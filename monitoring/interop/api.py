@@ -14,7 +14,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
 from fhir.resources.R4B.resource import Resource
 
 from b12clinic.core.access import Reader, user_roles
@@ -25,6 +26,7 @@ from b12clinic.core.roles import CLINICIAN
 from plans.access import get_patient_for_reader, patients_for_reader
 from plans.sharing import bad_token_seen, guessing
 
+from ..services import inbound
 from . import fhir, fhir_bundles
 from .fhir_codes import MEDIA_TYPE
 
@@ -180,3 +182,41 @@ def patient_search(request: HttpRequest, reader: Reader, now: datetime) -> HttpR
     for record in matches:
         _audit_read(request, reader, patient=record, summary="FHIR: Patient found by identifier")
     return respond(fhir_bundles.search_bundle(matches, now=now))
+
+
+MAX_BODY_BYTES = 5_000_000
+
+
+@csrf_exempt  # a machine's POST with its token, never a browser's session
+@require_POST
+def results_in(request: HttpRequest, kind: str = "") -> HttpResponse:
+    """`POST /fhir/Bundle` (Observations, with their Patient or a reference to ours) or
+    `POST /fhir/DiagnosticReport` (Observations contained): laboratory results in, with the
+    clinic's API token. 200 filed, 202 held for review, 400 not read, each an
+    OperationOutcome saying why."""
+    now = timezone.now()
+    if _bearer(request) is None:
+        return problem(401, "login", "Send the clinic's API token: Authorization: Bearer <token>.")
+    try:
+        reader = reader_of(request, now=now)
+    except Refused as refused:
+        return refused.answer
+    assert isinstance(reader, ApiToken)
+    if len(request.body) > MAX_BODY_BYTES:
+        return problem(413, "too-costly", "Send at most 5 MB at a time.")
+    received = inbound.fhir_receive(
+        clinic=reader.clinic,
+        raw=request.body.decode("utf-8", errors="replace"),
+        sender=f"FHIR {reader.name}",
+        now=now,
+    )
+    if received.code == "AA":
+        return respond(
+            fhir_bundles.outcome(code="informational", text=received.text, severity="information")
+        )
+    if received.code == "AE":
+        return respond(
+            fhir_bundles.outcome(code="business-rule", text=received.text, severity="warning"),
+            status=202,
+        )
+    return problem(400, "invalid", received.text)

@@ -157,7 +157,8 @@ def capability_statement(*, now: datetime) -> CapabilityStatement:
                 {
                     "mode": "server",
                     "documentation": "Authenticate with `Authorization: Bearer <token>`, a token a "
-                    "clinic admin makes in the admin; it reads that clinic's patients only.",
+                    "clinic admin makes in the admin; it reads and files that clinic's patients "
+                    "only.",
                     "security": {
                         "description": "A bearer API token scoped to one clinic; "
                         "every read is audited."
@@ -180,7 +181,19 @@ def capability_statement(*, now: datetime) -> CapabilityStatement:
                                     "Patient-everything",
                                 }
                             ],
-                        }
+                        },
+                        {
+                            "type": "Bundle",
+                            "interaction": [{"code": "create"}],
+                            "documentation": "Laboratory results in: Observations with the "
+                            "Patient they are about (identifier, birthDate, name) or a "
+                            "reference Patient/<id>; an identifier makes a resend recognised.",
+                        },
+                        {
+                            "type": "DiagnosticReport",
+                            "interaction": [{"code": "create"}],
+                            "documentation": "Laboratory results in, the Observations contained.",
+                        },
                     ],
                 }
             ],

@@ -55,7 +55,7 @@ class UploadForm(forms.Form):
 
 def _describe(message: InboundMessage) -> dict[str, Any]:
     try:
-        _, lab = hl7v2.read(message.raw)
+        lab = inbound.lab_of(message)
     except hl7v2.Unreadable:
         return {"message": message, "lab": None}
     return {"message": message, "lab": lab}

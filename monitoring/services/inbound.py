@@ -18,7 +18,7 @@ from b12clinic.core.access import works_in
 from b12clinic.core.audit import audit
 from b12clinic.core.models import Action, Clinic, Patient
 
-from ..interop import hl7v2
+from ..interop import fhir_in, hl7v2
 from ..models import InboundMessage, InboundStatus, LabCodeMapping, LabTest
 from .labs import Entry, lab_results_store
 
@@ -159,6 +159,13 @@ def _again(existing: InboundMessage) -> Received:
     return Received("AA" if existing.status == InboundStatus.FILED else "AE", text, existing)
 
 
+def lab_of(message: InboundMessage) -> hl7v2.LabMessage:
+    """What a stored message says, read again by the reader of its kind."""
+    if message.channel == "fhir":
+        return fhir_in.read(message.raw, sender=message.sender)[0]
+    return hl7v2.read(message.raw)[1]
+
+
 def hl7_receive(*, clinic: Clinic, raw: str, channel: str, now: datetime) -> Received:
     """One ORU^R01: filed (AA), held whole for review with the reason (AE), or refused
     unread (AR). The same control id again stores nothing."""
@@ -166,9 +173,39 @@ def hl7_receive(*, clinic: Clinic, raw: str, channel: str, now: datetime) -> Rec
         _, lab = hl7v2.read(raw)
     except hl7v2.Unreadable as error:
         return Received("AR", str(error), None)
+    return _receive_once(clinic=clinic, raw=raw, lab=lab, channel=channel, now=now)
+
+
+def fhir_receive(*, clinic: Clinic, raw: str, sender: str, now: datetime) -> Received:
+    """A Bundle of Observations or a DiagnosticReport, through the same checks; it may name
+    one of our patients directly (Patient/<id>, as read from our API) instead of sending
+    their identity."""
+    try:
+        lab, ours = fhir_in.read(raw, sender=sender)
+    except hl7v2.Unreadable as error:
+        return Received("AR", str(error), None)
+    known: tuple[Patient | None, str] | None = None
+    if ours:
+        try:
+            patient = Patient.objects.filter(clinic=clinic, pk=ours).first()
+        except ValidationError:
+            patient = None
+        known = (patient, "" if patient else f"Patient/{ours} is not a patient of this clinic.")
+    return _receive_once(clinic=clinic, raw=raw, lab=lab, channel="fhir", now=now, known=known)
+
+
+def _receive_once(
+    *,
+    clinic: Clinic,
+    raw: str,
+    lab: hl7v2.LabMessage,
+    channel: str,
+    now: datetime,
+    known: tuple[Patient | None, str] | None = None,
+) -> Received:
     try:
         with transaction.atomic():
-            return _receive(clinic=clinic, raw=raw, lab=lab, channel=channel, now=now)
+            return _receive(clinic=clinic, raw=raw, lab=lab, channel=channel, now=now, known=known)
     except IntegrityError:
         # The same message at the same moment on another connection: it won the insert.
         existing = InboundMessage.objects.get(
@@ -178,7 +215,13 @@ def hl7_receive(*, clinic: Clinic, raw: str, channel: str, now: datetime) -> Rec
 
 
 def _receive(
-    *, clinic: Clinic, raw: str, lab: hl7v2.LabMessage, channel: str, now: datetime
+    *,
+    clinic: Clinic,
+    raw: str,
+    lab: hl7v2.LabMessage,
+    channel: str,
+    now: datetime,
+    known: tuple[Patient | None, str] | None,
 ) -> Received:
     existing = (
         InboundMessage.objects.select_for_update()
@@ -187,7 +230,7 @@ def _receive(
     )
     if existing is not None:
         return _again(existing)
-    patient, mismatch = match_patient(clinic, lab.patient)
+    patient, mismatch = known or match_patient(clinic, lab.patient)
     entries, problems = lab_entries(clinic, lab)
     filed = 0
     if patient is not None and not problems:
@@ -247,7 +290,7 @@ def inbound_match(
     ).first()
     if patient is None:
         raise ValidationError({"record_number": "No patient of this clinic has that number."})
-    _, lab = hl7v2.read(message.raw)
+    lab = lab_of(message)
     entries, problems = lab_entries(message.clinic, lab)
     if problems:
         raise ValidationError({"record_number": problems})

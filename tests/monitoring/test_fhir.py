@@ -151,7 +151,12 @@ def test_every_stage_of_the_demo_exports_bundles_both_validators_pass(tmp_path):
         "Observation",
         "ServiceRequest",
     }
-    assert_valid(bundles, tmp_path)
+    answers = [
+        as_json(fhir_bundles.capability_statement(now=at(TODAY, 15))),
+        as_json(fhir_bundles.outcome(code="not-found", text="No such resource.")),
+        as_json(fhir_bundles.search_bundle(list(Patient.objects.all()[:2]), now=at(TODAY, 15))),
+    ]
+    assert_valid(bundles + answers, tmp_path)
 
 
 @pytest.mark.django_db

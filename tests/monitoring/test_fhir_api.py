@@ -191,8 +191,10 @@ def test_metadata_is_open_and_says_what_is_served(client):
         "4.0.1",
         "instance",
     )
-    (patient,) = data["rest"][0]["resource"]
+    patient, bundle, report = data["rest"][0]["resource"]
     assert patient["type"] == "Patient"
+    assert (bundle["type"], report["type"]) == ("Bundle", "DiagnosticReport")
+    assert bundle["interaction"] == [{"code": "create"}]
     assert patient["operation"][0]["name"] == "everything"
 
 

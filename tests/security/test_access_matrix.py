@@ -88,6 +88,9 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     # FHIR: a session reads as a clinician; anyone else gets an OperationOutcome, never a login
     # page (tokens: test_api_tokens_read_their_own_clinic_only below).
     "monitoring:fhir_metadata": ((), PUBLIC),
+    # Results in: a machine's POST with its token (tests/monitoring/test_fhir_in.py).
+    "monitoring:fhir_bundle_in": ((), row(405, 405, 405, 405, 405, 405)),
+    "monitoring:fhir_report_in": ((), row(405, 405, 405, 405, 405, 405)),
     # Laboratory messages: the review queue and the upload are a clinician's.
     "monitoring:lab_messages": ((), row(LOGIN, 200, 403, 403, 403, 200)),
     "monitoring:lab_messages_upload": ((), row(LOGIN, 200, 403, 403, 403, 200)),

@@ -32,7 +32,7 @@ run: $(STAMP)
 	python manage.py migrate --no-input
 	python manage.py seed_demo
 	@echo
-	@echo "B12 Clinic: http://$(HOST):$(PORT)/  (web, worker and beat below; Ctrl-C stops all three)"
+	@echo "B12 Clinic: http://$(HOST):$(PORT)/  (web, worker, beat and the HL7 listener below; Ctrl-C stops all four)"
 	@echo
 	WEB_ADDR=$(HOST):$(PORT) honcho -f Procfile.dev start
 

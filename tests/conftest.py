@@ -132,6 +132,8 @@ DATA_MIGRATIONS = [
         "b12clinic.core.migrations.0011_clinics_patients_products_join_the_kernel",
         "move_into_the_kernel",
     ),
+    ("b12clinic.core.migrations.0013_api_tokens", "grant"),
+    ("monitoring.migrations.0013_lab_messages_in", "grant"),
 ]
 
 

@@ -263,3 +263,28 @@ def test_weekday_phases_name_their_days(patient, clinician):
     assert resource["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]["start"] == (
         version.start_date.isoformat()
     )
+
+
+@pytest.mark.django_db
+def test_everything_reads_in_the_same_queries_however_long_the_record(
+    patient, clinician, nurse, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plan = new_plan(patient, clinician, "uk_neurological")
+    give_next(plan, nurse)
+    with CaptureQueriesContext(connection) as short:
+        fhir_bundles.everything(patient, now=at(TODAY, 15))
+    for _ in range(4):
+        give_next(plan, nurse)
+    lab_results_add(
+        patient=patient,
+        entries=[Entry("hb", D("120"), "g/L"), Entry("mcv", D("95"), "fL")],
+        collected_on=TODAY,
+        by=clinician,
+        today=TODAY,
+    )
+    with django_assert_max_num_queries(len(short)):
+        bundle = as_json(fhir_bundles.everything(patient, now=at(TODAY, 15)))
+    assert len(of_type(bundle, "MedicationAdministration")) == 5

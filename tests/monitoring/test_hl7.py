@@ -56,7 +56,7 @@ def msa(ack: str) -> list[str]:
 
 
 @pytest.fixture
-def listener(transactional_db, clinic):
+def listener(migration_data, clinic):
     """The MLLP listener on a free port, in its own thread and event loop."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
@@ -238,3 +238,38 @@ def test_reference_ranges_and_message_files_are_read():
     assert hl7v2.reference_range("see report") == (None, None)
     framed = START.decode() + oru("A") + END.decode() + START.decode() + oru("B") + END.decode()
     assert [hl7v2.read(m)[1].control_id for m in hl7v2.split_messages(framed)] == ["A", "B"]
+
+
+TYPICAL = {
+    "hb": "130",
+    "mcv": "90",
+    "retic_pct": "1.5",
+    "retic_abs": "80",
+    "b12": "300",
+    "active_b12": "60",
+    "mma": "0.3",
+    "homocysteine": "10",
+    "folate": "8",
+    "ferritin": "100",
+    "potassium": "4.2",
+}
+
+
+@pytest.mark.django_db
+def test_a_message_with_every_baseline_test_marks_the_baseline_done(patient, clinic, clinician):
+    start = timezone.localdate() - timedelta(days=1)
+    new_plan(patient, clinician, start=start)
+    baseline = patient.rechecks.get(kind="baseline")
+    tests = {t.code: t for t in LabTest.objects.filter(code__in=baseline.tests)}
+    rows = [
+        f"CWE|{tests[code].loinc_code}^{tests[code].name}^LN||NEG^Negative||||||F"
+        if tests[code].qualitative
+        else f"NM|{tests[code].loinc_code}^{tests[code].name}^LN||{TYPICAL[code]}|"
+        f"{tests[code].unit}|||||F"
+        for code in baseline.tests
+    ]
+    raw = oru("MSG-BASE", collected=start, results=rows)
+    received = hl7_receive(clinic=clinic, raw=raw, channel="mllp", now=timezone.now())
+    assert received.code == "AA", received.text
+    baseline.refresh_from_db()
+    assert (baseline.status, baseline.done_on) == ("done", start)

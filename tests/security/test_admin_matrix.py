@@ -302,3 +302,66 @@ def test_clinics_are_made_and_removed_only_by_a_superuser(client, clinic, clinic
     client.force_login(clinic_admin)
     url = reverse(name) if name.endswith("_add") else reverse(name, args=[clinic.pk])
     assert client.post(url, {"name": "New clinic", "post": "yes"}).status_code == 403
+
+
+def test_api_tokens_and_laboratory_codes_stay_in_their_clinic(
+    client, clinic, other_clinic, clinic_admin, admin_world
+):
+    from django.utils import timezone
+
+    from b12clinic.core.api_tokens import api_token_create
+    from b12clinic.core.models import ApiToken
+    from monitoring.models import LabCodeMapping
+
+    theirs = api_token_create(
+        clinic=other_clinic, name="Their lab", by=admin_world["b_admin"], now=timezone.now()
+    ).token
+    their_code = LabCodeMapping.objects.create(
+        clinic=other_clinic, code="HB1", test=admin_world["test"]
+    )
+    clinic_admin.is_staff = True
+    clinic_admin.save()
+    client.force_login(clinic_admin)
+    for name, obj, text in [
+        ("admin:b12clinic_apitoken_change", theirs, "Their lab"),
+        ("admin:monitoring_labcodemapping_change", their_code, "HB1"),
+        ("admin:monitoring_labcodemapping_delete", their_code, "HB1"),
+    ]:
+        assert not _opened(client.get(reverse(name, args=[obj.pk])), text)
+    listing = client.get(reverse("admin:b12clinic_apitoken_changelist")).content.decode()
+    assert "Their lab" not in listing
+    client.post(
+        reverse("admin:b12clinic_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [str(theirs.pk)]},
+    )
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    client.post(
+        reverse("admin:b12clinic_apitoken_add"),
+        {"clinic": other_clinic.pk, "name": "Sneaky", "valid_for_days": "30"},
+    )
+    client.post(
+        reverse("admin:monitoring_labcodemapping_delete", args=[their_code.pk]), {"post": "yes"}
+    )
+    assert not ApiToken.objects.filter(name="Sneaky").exists()
+    assert LabCodeMapping.objects.filter(pk=their_code.pk).exists()
+
+    # Their own clinic's work.
+    response = client.post(
+        reverse("admin:monitoring_labcodemapping_add"),
+        {"clinic": clinic.pk, "sender": "", "code": "HB9", "test": admin_world["test"].pk},
+    )
+    assert response.status_code == 302
+    assert LabCodeMapping.objects.get(code="HB9").clinic == clinic
+    ours = client.post(
+        reverse("admin:b12clinic_apitoken_add"),
+        {"clinic": clinic.pk, "name": "Our lab", "valid_for_days": "30"},
+    )
+    assert ours.status_code == 302
+    token = ApiToken.objects.get(name="Our lab")
+    client.post(
+        reverse("admin:b12clinic_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [str(token.pk)]},
+    )
+    token.refresh_from_db()
+    assert token.revoked_by == clinic_admin

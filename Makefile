@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/day_list.py
 	$(BIN)/python bench/reminders.py
 	$(BIN)/python bench/schedule_pdf.py
+	$(BIN)/python bench/interop.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis

@@ -48,9 +48,12 @@ class RecallSearchForm(forms.Form):
         field = self.fields["clinic"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = clinics
-        if clinics.count() == 1:
-            field.initial = clinics.first()
-            field.widget = forms.HiddenInput()
+        self.only = clinics.first() if clinics.count() == 1 else None
+        if self.only is not None:
+            field.initial, field.required, field.widget = self.only, False, forms.HiddenInput()
+
+    def clean_clinic(self) -> Clinic | None:
+        return self.cleaned_data.get("clinic") or self.only
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -361,7 +361,8 @@ B12_MIN_FUTURE_MAINTENANCE_DOSES: int = env.int("B12_MIN_FUTURE_MAINTENANCE_DOSE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"one_line_refusals": {"()": "b12clinic.logfilters.OneLineRefusals"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["one_line_refusals"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # axes logs every sign-in at INFO; failures and lockouts are WARNING and still show.
     "loggers": {"axes": {"level": "WARNING"}},

@@ -29,6 +29,8 @@ from .models import (
 )
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# As people write a birth date: day, month, year (17/04/1952, 17.4.1952, 17-04-1952).
+WRITTEN_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
 def patient_list(*, user: User, query: str = "") -> QuerySet[Patient]:
@@ -37,13 +39,20 @@ def patient_list(*, user: User, query: str = "") -> QuerySet[Patient]:
     patients = Patient.objects.filter(clinic__in=staff_clinics(user)).select_related("clinic")
     query = query.strip()
     if query:
-        if ISO_DATE.match(query):
+        written = WRITTEN_DATE.match(query)
+        if ISO_DATE.match(query) or written:
             try:
-                patients = patients.filter(date_of_birth=date.fromisoformat(query))
+                born = (
+                    date(int(written[3]), int(written[2]), int(written[1]))
+                    if written
+                    else date.fromisoformat(query)
+                )
             except ValueError:
                 patients = patients.none()
+            else:
+                patients = patients.filter(date_of_birth=born)
         else:
-            condition = Q(record_number__iexact=query)
+            condition = Q(record_number__icontains=query)
             for word in query.split():
                 condition |= Q(given_name__icontains=word) | Q(family_name__icontains=word)
             patients = patients.filter(condition)

@@ -98,3 +98,13 @@ def test_logout_is_a_post_and_ends_the_session(client, nurse):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert client.get("/today/").status_code == 302
+
+
+def test_the_favicon_is_found(client):
+    from pathlib import Path
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith(".svg")
+    icon = Path(__file__).resolve().parents[2] / "static" / "favicon.svg"
+    assert "<svg" in icon.read_text()

@@ -102,6 +102,19 @@ def test_patient_list_searches_by_name_record_number_and_birth_date(client, clin
     assert "No patient matches" in client.get("/patients/?q=zzz").content.decode()
 
 
+def test_patient_list_finds_part_of_a_record_number_and_a_written_birth_date(
+    client, clinic, clinician
+):
+    make_patients(clinic, clinician, 3)
+    client.force_login(clinician)
+    part = client.get("/patients/?q=0002").content.decode()
+    assert "Given2" in part and "Given1" not in part
+    for written in ("02/01/1970", "2/1/1970", "02.01.1970", "02-01-1970"):
+        found = client.get(f"/patients/?q={written}").content.decode()
+        assert "Given1" in found and "Given0" not in found, written
+    assert "No patient matches" in client.get("/patients/?q=31/02/1970").content.decode()
+
+
 def test_patient_list_paginates(client, clinic, clinician):
     make_patients(clinic, clinician, 30)
     client.force_login(clinician)

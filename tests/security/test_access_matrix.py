@@ -28,6 +28,7 @@ POST_ONLY_STAFF = row(LOGIN, 405, 405, 403, 403, 405)
 # Route name → (path arguments, expected answer per role).
 MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "home": ((), row(LOGIN, 302, 302, 302, 302, 302)),
+    "favicon": ((), row(301, 301, 301, 301, 301, 301)),
     "dashboard": ((), row(LOGIN, 200, 403, 403, 403, 200)),
     "login": ((), row(200, 302, 302, 302, 302, 302)),
     "logout": ((), row(405, 405, 405, 405, 405, 405)),

@@ -28,8 +28,10 @@ install: $(STAMP) $(NODE_STAMP)
 # DEBUG is on for the local app only; it never leaves this target.
 run: export DEBUG ?= 1
 run: export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Links in reminders point at this app, on whatever port it runs.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
-	python manage.py migrate --no-input
+	python manage.py migrate --no-input --verbosity 0
 	python manage.py seed_demo
 	@echo
 	@echo "B12 Clinic: http://$(HOST):$(PORT)/  (web, worker, beat and the HL7 listener below; Ctrl-C stops all four)"

@@ -108,3 +108,11 @@ def test_the_favicon_is_found(client):
     assert response["Location"].endswith(".svg")
     icon = Path(__file__).resolve().parents[2] / "static" / "favicon.svg"
     assert "<svg" in icon.read_text()
+
+
+def test_the_admin_landing_page_links_to_the_audit(client, clinic_admin):
+    clinic_admin.is_staff = True
+    clinic_admin.save()
+    client.force_login(clinic_admin)
+    page = client.get("/admin/").content.decode()
+    assert 'href="/audit/"' in page and "Site administration" in page

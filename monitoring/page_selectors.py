@@ -5,7 +5,7 @@ shows, and nothing reads the database after it returns."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from b12clinic.core.models import Patient
@@ -51,6 +51,9 @@ class PlanPage:
     rechecks: list[tuple[Recheck, str]]
     share_links: list[Any]
     first_open: Dose | None
+    # The first open dose, when it may be recorded now: not more than the clinic's on-time
+    # window before its date (recording earlier is refused).
+    giveable: Dose | None = None
     awaiting_review: list[Phase] = field(default_factory=list)
     calendar_feed: CalendarFeed | None = None
     symptom_intervals: list[Any] = field(default_factory=list)
@@ -71,6 +74,8 @@ def plan_page(*, plan: Plan, today: date, now: datetime, show_all: bool) -> Plan
         cut = upcoming[UPCOMING_SHOWN]
         hidden = len(rows) - cut
         rows = rows[:cut]
+    first_open = plan.doses.filter(status="due").order_by("due_date").first()
+    window = timedelta(days=plan.patient.clinic.on_time_window_days)
     return PlanPage(
         plan=plan,
         current=current,
@@ -82,7 +87,8 @@ def plan_page(*, plan: Plan, today: date, now: datetime, show_all: bool) -> Plan
         records=plan_selectors.plan_records(plan=plan),
         rechecks=selectors.plan_rechecks(plan=plan, today=today),
         share_links=plan_selectors.plan_share_links(plan=plan, now=now),
-        first_open=plan.doses.filter(status="due").order_by("due_date").first(),
+        first_open=first_open,
+        giveable=first_open if first_open and first_open.due_date <= today + window else None,
         awaiting_review=[
             phase
             for phase in current.phases.all()

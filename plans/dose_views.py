@@ -335,7 +335,9 @@ def administration_correct(request: AuthenticatedRequest, administration_id: str
                 apply_errors(error, form)
             else:
                 messages.success(request, "The record was corrected; the original is kept.")
-                return redirect("monitoring:plan_detail", plan_id=plan.pk)
+                return redirect(
+                    safe_next(request, reverse("monitoring:plan_detail", args=[plan.pk]))
+                )
         return render(
             request,
             "plans/administration_correct.html",

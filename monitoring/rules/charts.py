@@ -3,6 +3,7 @@ fetched; the same markup renders in a browser and in WeasyPrint. Every text is e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +18,56 @@ LEFT, RIGHT, TOP, BOTTOM = 52, 12, 16, 40
 class Point:
     on: date
     value: Decimal
+
+
+@dataclass(frozen=True)
+class Axis:
+    bottom: float
+    top: float
+    step: float
+
+    @property
+    def ticks(self) -> list[float]:
+        count = round((self.top - self.bottom) / self.step)
+        return [self.bottom + self.step * n for n in range(count + 1)]
+
+    def label(self, value: float) -> str:
+        """The tick as written: as many decimals as the step has (0.25 → two), no more."""
+        places = 0
+        while abs(self.step * 10**places - round(self.step * 10**places)) > 1e-6 and places < 6:
+            places += 1
+        return f"{value:.{places}f}"
+
+
+def nice_step(span: float, ticks: int = 4) -> float:
+    """A step of 1, 2, 2.5 or 5 times a power of ten that cuts `span` into about `ticks`."""
+    raw = span / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for mantissa in (1, 2, 2.5, 5, 10):
+        if mantissa * power >= raw - 1e-12:
+            return mantissa * power
+    return 10 * power
+
+
+def axis(values: Sequence[float], *, low: float | None, high: float | None) -> Axis:
+    """The value axis: round ticks, every value on it, and the reference band in view. An
+    open-ended range (folate ≥ 4) shows a stretch beyond its limit, so a value below the band
+    is seen below it, not on an axis that stops short of the band."""
+    top = max([*values, *(v for v in (low, high) if v is not None)])
+    bottom = min([*values, *(v for v in (low, high) if v is not None)])
+    spread = (top - bottom) or max(abs(top), 1.0)
+    if high is None and low is not None:
+        top = max(top, low + max(spread, abs(low) * 0.25))
+    if low is None:
+        bottom = min(bottom, 0.0)
+    pad = (top - bottom) * 0.05 or max(abs(top), 1.0) * 0.5
+    top, bottom = top + pad, max(0.0, bottom - pad)
+    step = nice_step(top - bottom)
+    return Axis(
+        bottom=math.floor(bottom / step + 1e-9) * step,
+        top=math.ceil(top / step - 1e-9) * step,
+        step=step,
+    )
 
 
 def _fmt(value: float) -> str:
@@ -43,12 +94,8 @@ def trend_svg(
         last = first + timedelta(days=1)
     values = [float(p.value) for p in points]
     low, high = (None if b is None else float(b) for b in band)
-    top = max(values + [v for v in (high,) if v is not None])
-    bottom = min(values + [v for v in (low,) if v is not None])
-    if low is None:
-        bottom = min(bottom, 0.0)
-    spread = (top - bottom) or max(abs(top), 1.0)
-    top, bottom = top + spread * 0.1, max(0.0, bottom - spread * 0.1)
+    scale = axis(values, low=low, high=high)
+    top, bottom = scale.top, scale.bottom
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     days = (last - first).days
 
@@ -58,7 +105,7 @@ def trend_svg(
     def y(value: float) -> float:
         return TOP + plot_h * (top - value) / (top - bottom)
 
-    label = f"{title} ({unit})" if unit else title
+    label = title if not unit or f"({unit})" in title else f"{title} ({unit})"
     summary = (
         f"{label}: {len(points)} results from {points[0].on:%-d %b %Y} to "
         f"{points[-1].on:%-d %b %Y}, latest {_fmt(values[-1])}"
@@ -77,10 +124,10 @@ def trend_svg(
             f'<rect class="band" x="{LEFT}" y="{band_top:.1f}" width="{plot_w}" '
             f'height="{max(0.0, band_bottom - band_top):.1f}" fill="#d1e7dd"/>'
         )
-    for value in (bottom, (top + bottom) / 2, top):
+    for value in scale.ticks:
         parts.append(
             f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" font-size="11" text-anchor="end" '
-            f'fill="#495057">{escape(_fmt(value))}</text>'
+            f'fill="#495057">{escape(scale.label(value))}</text>'
         )
     for on in markers:
         if first <= on <= last:

@@ -1,13 +1,17 @@
 """Trend charts: what they draw, that text is escaped, and that WeasyPrint renders them."""
 
+import math
+import re
 import shutil
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from monitoring.rules.charts import Point, trend_svg
+from monitoring.rules.charts import Point, axis, trend_svg
 from tests.conftest import on_ci
 
 START = date(2026, 3, 2)
@@ -74,3 +78,58 @@ def test_the_same_svg_renders_in_weasyprint(tmp_path):
     assert near((0x0D, 0x6E, 0xFD))
     assert near((0xD1, 0xE7, 0xDD))
     assert near((0x6F, 0x42, 0xC1))
+
+
+def test_a_deficient_folate_is_drawn_below_its_open_ended_range():
+    """Folate 2.61–3.19 µg/L against a range of 4 and above: the band is in view, and every
+    value sits below it (the axis once stopped at 3.19 and the band vanished)."""
+    svg = chart(
+        title="Serum folate",
+        unit="µg/L",
+        points=[Point(START, Decimal("2.61")), Point(START + timedelta(days=30), Decimal("3.19"))],
+        band=(Decimal(4), None),
+    )
+    band = re.search(r'class="band" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"', svg)
+    assert band and float(band[2]) > 10
+    band_bottom = float(band[1]) + float(band[2])
+    circles = [float(cy) for cy in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)]
+    assert circles and all(cy > band_bottom for cy in circles)
+
+
+def test_ticks_fall_on_round_values_and_captions_say_the_unit_once():
+    svg = chart(
+        points=[
+            Point(START, Decimal("83.7")),
+            Point(START + timedelta(days=20), Decimal("134")),
+            Point(START + timedelta(days=40), Decimal("183")),
+        ],
+        band=(None, None),
+    )
+    ticks = re.findall(r'text-anchor="end" fill="#495057">([\d.]+)<', svg)
+    assert ticks == ["0", "50", "100", "150", "200"]
+    caption = chart(title="Reticulocytes (%)", unit="%")
+    assert "Reticulocytes (%) (%)" not in caption and "Reticulocytes (%) ·" in caption
+
+
+finite = st.floats(min_value=0.01, max_value=20000, allow_nan=False, allow_infinity=False)
+
+
+@given(
+    values=st.lists(finite, min_size=1, max_size=12),
+    low=st.none() | finite,
+    high=st.none() | finite,
+)
+def test_the_axis_holds_every_value_and_the_band_on_round_ticks(values, low, high):
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    scale = axis(values, low=low, high=high)
+    limits = [v for v in (low, high) if v is not None]
+    assert scale.bottom <= min(values + limits) + 1e-9
+    assert scale.top >= max(values + limits) - 1e-9
+    mantissa = scale.step / 10 ** math.floor(math.log10(scale.step) + 1e-12)
+    assert any(math.isclose(mantissa, m, rel_tol=1e-6) for m in (1, 2, 2.5, 5, 10))
+    assert 2 <= len(scale.ticks) <= 12
+    for tick in scale.ticks:
+        assert math.isclose(tick / scale.step, round(tick / scale.step), abs_tol=1e-6)
+    if low is not None and high is None:
+        assert scale.top > low  # some of an open-ended band is always in view

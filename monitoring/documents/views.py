@@ -24,6 +24,7 @@ from b12clinic.core.access import (
 from b12clinic.core.audit import audit_read
 from b12clinic.core.clientip import client_ip
 from b12clinic.core.models import Action
+from b12clinic.core.qr import qr_svg
 from b12clinic.core.roles import CLINICIAN, NURSE, PATIENT
 from plans import sharing
 from plans.access import (
@@ -196,7 +197,14 @@ def share_link_create(request: AuthenticatedRequest, plan_id: str) -> HttpRespon
     url = request.build_absolute_uri(f"/s/{new.token}/")
     # The secret is not stored: this page is the only place the whole link appears.
     return render(
-        request, "plans/share_link_created.html", {"plan": plan, "link": new.link, "url": url}
+        request,
+        "plans/share_link_created.html",
+        {
+            "plan": plan,
+            "link": new.link,
+            "url": url,
+            "qr": qr_svg(url, label="QR code of the share link"),
+        },
     )
 
 

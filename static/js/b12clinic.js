@@ -47,3 +47,25 @@ document.addEventListener("click", function (event) {
     ask();
   }
 })();
+
+// Copy buttons: data-copy names the field whose text goes to the clipboard; the button says
+// when it is done (and the field is selected, for a browser without clipboard access).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button) {
+    return;
+  }
+  var field = document.getElementById(button.dataset.copy);
+  if (!field) {
+    return;
+  }
+  field.select();
+  var done = function () {
+    button.textContent = "Copied";
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done, function () {});
+  } else if (document.execCommand && document.execCommand("copy")) {
+    done();
+  }
+});

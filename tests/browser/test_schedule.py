@@ -43,6 +43,11 @@ def test_a_share_link_works_until_it_is_revoked(page: Page, browser: Browser, li
     page.get_by_role("button", name="Make a share link").click()
     url = page.get_by_test_id("share-url").input_value()
     assert "/s/" in url
+    expect(page.get_by_test_id("share-qr").locator("svg")).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_test_id("share-copy").click()
+    expect(page.get_by_test_id("share-copy")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == url
 
     visitor = browser.new_context(base_url=live_server.url)
     other = visitor.new_page()

@@ -98,7 +98,11 @@ class PatientSearchForm(forms.Form):
         label="Search",
         max_length=100,
         widget=forms.TextInput(
-            attrs={"placeholder": "Name, record number or date of birth (YYYY-MM-DD)"}
+            attrs={
+                "placeholder": "Name, record number or date of birth (17/04/1952)",
+                "class": "form-control",
+                "type": "search",
+            }
         ),
     )
 

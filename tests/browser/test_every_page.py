@@ -129,3 +129,19 @@ def test_every_page_fits_shows_its_action_and_passes_axe(
                 found.append(f"{width}px {url}: {problem}")
         context.close()
     assert found == []
+
+
+def test_the_patient_list_on_a_phone_shows_plan_and_next_injection(browser: Browser, live_server):
+    demo_seed()
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    log_in(page, "nurse", DEMO_PASSWORD)
+    page.goto("/patients/?q=Clarke")
+    row = page.get_by_test_id("patient-table").locator("tbody tr").first
+    overdue = row.get_by_text("overdue")
+    for shown in (row.get_by_text("Next:"), row.get_by_text("Plan:"), overdue):
+        box = shown.bounding_box()
+        assert shown.is_visible() and box is not None and box["x"] + box["width"] <= 390
+    search = page.get_by_role("searchbox", name="Search")
+    assert "form-control" in (search.get_attribute("class") or "")
+    context.close()

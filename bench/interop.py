@@ -13,12 +13,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import statistics
 import sys
-import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -37,75 +35,17 @@ ROUNDS = 30
 
 
 def seed():
-    from datetime import datetime
-    from datetime import time as clock
-
-    from django.contrib.auth.models import Group, User
-    from django.core.management import call_command
+    """A patient a year into treatment: every dose due so far given, a blood count monthly."""
+    from django.contrib.auth.models import User
     from django.utils import timezone
+    from schedule_pdf import seed as seed_plan
 
-    from b12clinic.core.models import Clinic, Product
     from monitoring.services.labs import Entry, lab_results_add
-    from plans.recording.given import dose_record_given
-    from plans.rules import dosing
-    from plans.rules.regimens import REGIMENS
-    from plans.services.patients import patient_create
-    from plans.services.prescriptions import Prescription, plan_create
 
-    call_command("migrate", verbosity=0)
-    today = timezone.localdate()
-    clinic, _ = Clinic.objects.get_or_create(
-        name="Bench clinic", defaults={"open_weekdays": "0123456"}
-    )
-    clinician, _ = User.objects.get_or_create(username="bench-clinician")
-    clinician.groups.add(Group.objects.get(name="clinician"))
-    nurse, _ = User.objects.get_or_create(username="bench-nurse")
-    nurse.groups.add(Group.objects.get(name="nurse"))
-    clinic.staff.add(clinician, nurse)
-    start = today - timedelta(days=365)
-    patient = patient_create(
-        clinic=clinic,
-        by=clinician,
-        today=start,
-        record_number=f"B-{time.time_ns()}",
-        given_name="Margaret",
-        family_name="Hughes",
-        date_of_birth=today - timedelta(days=24000),
-    )
-    regimen = REGIMENS["uk_standard"]
-    product = Product.objects.get(code=regimen.product)
-    plan = plan_create(
-        patient=patient,
-        prescriber=clinician,
-        prescription=Prescription(
-            regimen=regimen.code,
-            product=product,
-            dose=dosing.parse_dose(
-                regimen.dose_text, strength_mcg_per_ml=product.strength_mcg_per_ml
-            ),
-            route=dosing.Route(regimen.route),
-            cause="pernicious_anaemia",
-            neurological=False,
-            start_date=start,
-            review_date=None,
-            phases=regimen.phases,
-        ),
-        today=start,
-    )
-    for dose in plan.doses.filter(status="due", due_date__lt=today).order_by("due_date"):
-        at = datetime.combine(dose.due_date, clock(10), tzinfo=clinic.zone)
-        dose_record_given(
-            dose=dose,
-            by=nurse,
-            given_at=at,
-            now=at,
-            site="deltoid",
-            side="left" if dose.sequence % 2 else "right",
-            batch="HX1",
-            expiry=today + timedelta(days=300),
-            identity_confirmed=True,
-            allergies_checked=True,
-        )
+    plan = seed_plan(days_in=365)
+    patient = plan.patient
+    clinician = User.objects.get(username="bench-clinician")
+    start = timezone.localdate() - timedelta(days=365)
     for month in range(12):
         day = start + timedelta(days=30 * month + 3)
         lab_results_add(
@@ -115,7 +55,7 @@ def seed():
             by=clinician,
             today=day,
         )
-    return clinic, patient
+    return patient.clinic, patient
 
 
 def message(control_id: str, patient, day) -> str:
@@ -143,7 +83,7 @@ def main() -> None:
     from django.utils import timezone
 
     from monitoring.interop import fhir_bundles
-    from monitoring.interop.mllp import serve
+    from monitoring.interop.mllp import listening
     from monitoring.services.inbound import hl7_receive, interface_user
     from monitoring.services.labs import Entry, lab_results_store
 
@@ -205,28 +145,11 @@ def main() -> None:
         f"lab_results_store of the same values (ratio {a / b:.2f})"
     )
 
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    ready = threading.Event()
-    port: list[int] = []
-
-    def listen() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(
-            serve(
-                clinic_id=clinic.pk,
-                host="127.0.0.1",
-                port=0,
-                ready=lambda bound: (port.append(bound), ready.set()),
-                stop=stop,
-            )
-        )
-
-    thread = threading.Thread(target=listen, daemon=True)
-    thread.start()
-    ready.wait(10)
-    started = time.perf_counter()
-    with socket.create_connection(("127.0.0.1", port[0])) as link:
+    with (
+        listening(clinic_id=clinic.pk) as port,
+        socket.create_connection(("127.0.0.1", port)) as link,
+    ):
+        started = time.perf_counter()
         for number in range(count):
             raw = message(f"L{run}-{number}", patient, today)
             link.sendall(b"\x0b" + raw.encode() + b"\x1c\r")
@@ -234,9 +157,7 @@ def main() -> None:
             while not answer.endswith(b"\x1c\r"):
                 answer += link.recv(65536)
             assert b"MSA|AA" in answer, answer
-    elapsed = time.perf_counter() - started
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
+        elapsed = time.perf_counter() - started
     print(f"MLLP, one connection: {count} messages in {elapsed:.1f} s, {count / elapsed:.0f}/s")
 
 

@@ -22,6 +22,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -43,7 +44,8 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def seed() -> object:
+def seed(days_in: int = 14) -> Any:
+    """A UK-standard plan started `days_in` days ago, every dose due so far given."""
     from django.contrib.auth.models import Group, User
     from django.core.management import call_command
     from django.utils import timezone
@@ -82,7 +84,7 @@ def seed() -> object:
     )
     regimen = REGIMENS["uk_standard"]
     product = Product.objects.get(code=regimen.product)
-    start = today - timedelta(days=14)
+    start = today - timedelta(days=days_in)
     plan = plan_create(
         patient=patient,
         prescriber=clinician,

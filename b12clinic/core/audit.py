@@ -218,14 +218,17 @@ def audit_read(
     object_type: str = "",
     changes: dict[str, Any] | None = None,
     patient_ref: tuple[Any, Any, str] | None = None,
+    actor_name: str = "",
 ) -> None:
-    """A look at or a download of a patient's data, by the signed-in user. Within a request
-    it is written by `DeliveredReadsMiddleware` once the page is ready to go: a page that
-    fails leaves no "opened" row for something the user never saw."""
+    """A look at or a download of a patient's data, by the signed-in user (or, named by
+    `actor_name`, by another system with its API token). Within a request it is written by
+    `DeliveredReadsMiddleware` once the page is ready to go: a page that fails leaves no
+    "opened" row for something the user never saw."""
 
     def write() -> None:
         audit(
-            actor=request.user,
+            actor=None if actor_name else request.user,
+            actor_name=actor_name,
             action=action,
             obj=obj,
             object_type=object_type,

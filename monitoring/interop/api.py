@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 from fhir.resources.R4B.resource import Resource
 
 from b12clinic.core.access import Reader, user_roles
-from b12clinic.core.audit import audit, request_ip
+from b12clinic.core.audit import audit_read
 from b12clinic.core.clientip import client_ip
 from b12clinic.core.models import Action, ApiToken, Patient, hash_secret
 from b12clinic.core.roles import CLINICIAN
@@ -90,25 +90,15 @@ def reader_of(request: HttpRequest, *, now: datetime) -> Reader:
 
 
 def _audit_read(request: HttpRequest, reader: Reader, *, patient: Patient, summary: str) -> None:
-    if isinstance(reader, ApiToken):
-        audit(
-            actor=None,
-            actor_name=reader.actor_name,
-            action=Action.VIEW,
-            patient=patient,
-            obj=patient,
-            summary=summary,
-            ip=request_ip(request),
-        )
-    else:
-        audit(
-            actor=reader,
-            action=Action.VIEW,
-            patient=patient,
-            obj=patient,
-            summary=summary,
-            ip=request_ip(request),
-        )
+    """Written with the response, only if it is delivered (`DeliveredReadsMiddleware`)."""
+    audit_read(
+        request,
+        action=Action.VIEW,
+        obj=patient,
+        patient=patient,
+        summary=summary,
+        actor_name=reader.actor_name if isinstance(reader, ApiToken) else "",
+    )
 
 
 FhirView = Callable[..., HttpResponse]
@@ -189,7 +179,7 @@ MAX_BODY_BYTES = 5_000_000
 
 @csrf_exempt  # a machine's POST with its token, never a browser's session
 @require_POST
-def results_in(request: HttpRequest, kind: str = "") -> HttpResponse:
+def results_in(request: HttpRequest) -> HttpResponse:
     """`POST /fhir/Bundle` (Observations, with their Patient or a reference to ours) or
     `POST /fhir/DiagnosticReport` (Observations contained): laboratory results in, with the
     clinic's API token. 200 filed, 202 held for review, 400 not read, each an

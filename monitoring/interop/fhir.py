@@ -1,6 +1,6 @@
-"""Our records as FHIR R4 resources, read-only. The one place the mapping lives: every export
-(the API, the "Download FHIR" link) is built here, with the `fhir.resources` models (R4B, whose
-JSON is R4's for these resources), never with hand-written dicts.
+"""Our records as FHIR R4 resources, read-only: one function per resource, used by every
+export (the API and the "Download FHIR" link, through fhir_bundles.py). Each is validated by
+the `fhir.resources` models (R4B, whose JSON is R4's for these resources).
 
 Identifiers are kept stable: a resource's id is the record's own id, and a patient's record
 number is scoped to its clinic (`urn:uuid:<clinic id>`), since two clinics may use the same

@@ -3,7 +3,6 @@ CapabilityStatement and OperationOutcomes, built from the resources of fhir.py."
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -114,7 +113,6 @@ def everything(record: Patient, *, now: datetime) -> Bundle:
             )
             people[version.prescriber.pk] = version.prescriber
             products[version.product.pk] = version.product
-    by_plan: dict[Any, list[PlanVersion]] = defaultdict(list, versions_of)
     for given in records:
         if given.is_void:
             continue
@@ -122,7 +120,7 @@ def everything(record: Patient, *, now: datetime) -> Bundle:
             Entry(
                 medication_administration(
                     given,
-                    versions=by_plan[given.dose.plan_id],
+                    versions=versions_of[given.dose.plan_id],
                     replaced_by=replaced_by.get(given.pk),
                 )
             )
@@ -130,7 +128,9 @@ def everything(record: Patient, *, now: datetime) -> Bundle:
         if given.given_by is not None:
             people[given.given_by.pk] = given.given_by
     for missed in not_given:
-        entries.append(Entry(medication_not_given(missed, versions=by_plan[missed.dose.plan_id])))
+        entries.append(
+            Entry(medication_not_given(missed, versions=versions_of[missed.dose.plan_id]))
+        )
     for result in results:
         if not result.is_void:
             corrected = result_replaced_by.get(result.pk)

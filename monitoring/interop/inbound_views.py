@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from b12clinic.core.access import AuthenticatedRequest, clinician_required, staff_clinics
-from b12clinic.core.models import Clinic
 
 from ..access import get_inbound_for_staff
+from ..forms import ClinicChoiceForm
 from ..models import InboundMessage, InboundStatus
 from ..services import inbound
 from . import hl7v2
@@ -24,24 +24,11 @@ from . import hl7v2
 MAX_UPLOAD_BYTES = 2_000_000
 
 
-class UploadForm(forms.Form):
-    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+class UploadForm(ClinicChoiceForm):
     file = forms.FileField(
         label="File of HL7 v2 messages",
         help_text="ORU^R01 messages, one after another or in MLLP frames (.hl7, .txt).",
     )
-
-    def __init__(self, *args: Any, clinics: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["clinic"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = clinics
-        self.only = clinics.first() if clinics.count() == 1 else None
-        if self.only is not None:
-            field.initial, field.required, field.widget = self.only, False, forms.HiddenInput()
-
-    def clean_clinic(self) -> Clinic | None:
-        return self.cleaned_data.get("clinic") or self.only
 
     def clean_file(self) -> str:
         upload = self.cleaned_data["file"]

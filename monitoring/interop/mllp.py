@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -76,3 +78,39 @@ async def serve(
     finally:
         # The database connection lives in the thread the messages were filed in.
         await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+
+@contextmanager
+def listening(*, clinic_id: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    """The listener in a thread of its own, for as long as the block runs; yields its port
+    (port 0 takes a free one). For tests and benchmarks: `hl7_listen` runs it as a process."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    ready = threading.Event()
+    bound: list[int] = []
+
+    def started(number: int) -> None:
+        bound.append(number)
+        ready.set()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(
+            serve(
+                clinic_id=clinic_id,
+                host=host,
+                port=port,
+                ready=started,
+                stop=stop,
+            )
+        )
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    if not ready.wait(10):
+        raise RuntimeError("The HL7 listener did not start.")
+    try:
+        yield bound[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)

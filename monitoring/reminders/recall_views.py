@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,42 +18,26 @@ from django.views.decorators.http import require_POST
 
 from b12clinic.core.access import AuthenticatedRequest, recall_clinics, role_required
 from b12clinic.core.audit import audit, request_ip
-from b12clinic.core.models import Action, Clinic, Product
+from b12clinic.core.models import Action, Product
 from b12clinic.core.roles import CLINIC_ADMIN, CLINICIAN
 from plans.exports import formula_safe
 
+from ..forms import DATE, ClinicChoiceForm
 from ..models import BatchRecall, Channel
 from . import recalls
 
 recall_required = role_required(CLINICIAN, CLINIC_ADMIN)
 
 
-class RecallSearchForm(forms.Form):
-    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+class RecallSearchForm(ClinicChoiceForm):
     batch = forms.CharField(
         label="Batch/lot", max_length=40, help_text="As printed on the recall notice."
     )
     product = forms.ModelChoiceField(
         queryset=Product.objects.all(), required=False, empty_label="Any product"
     )
-    given_from = forms.DateField(
-        label="Given from", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    given_to = forms.DateField(
-        label="Given to", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["clinic"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = clinics
-        self.only = clinics.first() if clinics.count() == 1 else None
-        if self.only is not None:
-            field.initial, field.required, field.widget = self.only, False, forms.HiddenInput()
-
-    def clean_clinic(self) -> Clinic | None:
-        return self.cleaned_data.get("clinic") or self.only
+    given_from = forms.DateField(label="Given from", required=False, widget=DATE)
+    given_to = forms.DateField(label="Given to", required=False, widget=DATE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -186,7 +170,13 @@ def recall_csv(request: AuthenticatedRequest) -> HttpResponse:
 def recall_send(request: AuthenticatedRequest) -> HttpResponse:
     form = _search_form(request, request.POST)
     message = RecallMessageForm(request.POST)
-    back = reverse("monitoring:recall") + "?" + request.POST.urlencode()
+    # Back to the same search; never the CSRF token or the message in a URL.
+    search_fields = ("clinic", "batch", "product", "given_from", "given_to")
+    back = (
+        reverse("monitoring:recall")
+        + "?"
+        + urlencode({name: request.POST.get(name, "") for name in search_fields})
+    )
     if not (form.is_valid() and message.is_valid()):
         messages.error(request, "Enter the batch and what the patient should do.")
         return redirect(back)

@@ -37,6 +37,9 @@ def test_a_clinician_finds_who_had_a_batch_and_sends_the_recall(page: Page, widt
     expect(send).to_be_visible()
     send.click()
     expect(page.get_by_text(f"sent to {patients} patients")).to_be_visible()
+    # Back to the same search, with neither the CSRF token nor the message in the address.
+    assert "batch=" in page.url
+    assert "csrfmiddlewaretoken" not in page.url and "message=" not in page.url
     recall = BatchRecall.objects.get()
     assert (recall.batch.lower(), recall.patients) == (batch.lower(), patients)
     expect(page.get_by_test_id("recalls-sent")).to_contain_text(recall.batch)

@@ -2,9 +2,7 @@
 structure (MSH, PID, OBR, OBX), sent over a real TCP socket to the MLLP listener, uploaded
 as a file, matched or rejected from the review queue."""
 
-import asyncio
 import socket
-import threading
 from datetime import timedelta
 
 import hl7
@@ -13,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.interop import hl7v2
-from monitoring.interop.mllp import serve
+from monitoring.interop.mllp import listening
 from monitoring.models import Alert, InboundMessage, LabCodeMapping, LabResult, LabTest
 from monitoring.services.inbound import hl7_receive, inbound_match, inbound_reject
 from tests.plans.recording_helpers import new_plan
@@ -58,29 +56,8 @@ def msa(ack: str) -> list[str]:
 @pytest.fixture
 def listener(migration_data, clinic):
     """The MLLP listener on a free port, in its own thread and event loop."""
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    ready = threading.Event()
-    port: list[int] = []
-
-    def run():
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(
-            serve(
-                clinic_id=clinic.pk,
-                host="127.0.0.1",
-                port=0,
-                ready=lambda bound: (port.append(bound), ready.set()),
-                stop=stop,
-            )
-        )
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10), "the listener did not start"
-    yield port[0]
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
+    with listening(clinic_id=clinic.pk) as port:
+        yield port
 
 
 def send(port: int, *messages: str) -> list[str]:
@@ -273,3 +250,33 @@ def test_a_message_with_every_baseline_test_marks_the_baseline_done(patient, cli
     assert received.code == "AA", received.text
     baseline.refresh_from_db()
     assert (baseline.status, baseline.done_on) == ("done", start)
+
+
+@pytest.mark.django_db
+def test_the_review_page_reads_in_the_same_queries_however_many_messages(
+    client, patient, clinic, clinician
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(clinician)
+    url = reverse("monitoring:lab_messages")
+
+    def queries() -> int:
+        client.get(url)
+        with CaptureQueriesContext(connection) as read:
+            client.get(url)
+        return len(read)
+
+    def receive(control_id, **changes):
+        hl7_receive(
+            clinic=clinic, raw=oru(control_id, **changes), channel="upload", now=timezone.now()
+        )
+
+    receive("Q-1", born="19000101")
+    receive("Q-2")
+    few = queries()
+    for number in range(3, 8):
+        receive(f"Q-{number}", born="19000101")
+        receive(f"Q-F{number}")
+    assert queries() == few

@@ -174,3 +174,31 @@ def test_the_list_downloads_formula_safe_and_audited(ward, clinic, client):
     page = client.get(reverse("monitoring:recall"), {"batch": BATCH, "clinic": clinic.pk})
     assert page.content.decode().count('data-testid="recall-row"') == 3
     assert "Elsewhere" not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_recall_page_reads_in_the_same_queries_however_many_patients(
+    client,
+    clinic_open_daily,  # noqa: F811
+    clinician,
+    nurse,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(clinician)
+    url = reverse("monitoring:recall")
+
+    def queries() -> int:
+        client.get(url, {"batch": BATCH})  # sessions and roles cached
+        with CaptureQueriesContext(connection) as read:
+            page = client.get(url, {"batch": BATCH})
+        assert page.status_code == 200
+        return len(read)
+
+    injected(person(clinic_open_daily, "Q1", "One", "Alone"), clinician, nurse, BATCH)
+    few = queries()
+    for number in range(2, 6):
+        who = person(clinic_open_daily, f"Q{number}", "Many", f"Patient{number}")
+        injected(who, clinician, nurse, BATCH)
+    assert queries() == few

@@ -104,8 +104,6 @@ def _wanted(patient: Patient, now: datetime) -> dict[str, Wanted]:
             hour=patient.reminder_hour,
             zone=zone,
         )
-        if planned < now - timedelta(days=7):
-            continue  # long overdue: the clinic already knows; no late nagging on sync
         send_at, note = _at(clinic, planned, now)
         for channel in channels:
             found[f"overdue:{dose.pk}:{channel}"] = Wanted(

@@ -125,6 +125,34 @@ def test_not_given_dose_is_reminded_as_overdue_to_patient_and_clinic(
     assert not consenting.reminders.filter(kind="overdue", status="pending", dose=dose).exists()
 
 
+def test_a_patient_missed_long_before_the_nightly_run_is_chased_once_per_missed_dose(
+    consenting, clinician, nurse, clinic_open_daily, smtp_settings
+):
+    """Edward Clarke was 15 days overdue and nobody had chased him: the planner skipped any
+    dose missed more than a week before it ran."""
+    from monitoring.reminders.planning import reminders_sync_all
+
+    plan = new_plan(consenting, clinician, "uk_prophylaxis", start=today() - timedelta(days=15))
+    missed = open_doses(plan)[0]
+    assert missed.due_date == today() - timedelta(days=15)
+    Reminder.objects.filter(patient=consenting).delete()  # as if never planned when missed
+    night = datetime.combine(today(), time(1), tzinfo=clinic_open_daily.zone)
+    reminders_sync_all(now=night)
+    chasers = consenting.reminders.filter(kind__in=("overdue", "overdue_clinic"))
+    assert {(r.kind, r.dose_id, r.status) for r in chasers} == {
+        ("overdue", missed.pk, "pending"),
+        ("overdue_clinic", missed.pk, "pending"),
+    }
+    assert all(r.send_at >= night for r in chasers)
+    deliver_now(night + timedelta(hours=9))
+    assert [m["To"] for m in smtp_settings.messages].count("nora.quinn@example.org") == 1
+    # The next nights plan nothing more for the same missed dose.
+    for days in (1, 2, 30):
+        reminders_sync_all(now=night + timedelta(days=days))
+    assert consenting.reminders.filter(kind="overdue", dose=missed).count() == 1
+    assert consenting.reminders.get(kind="overdue", dose=missed).status == "sent"
+
+
 def test_consent_and_contact_changes_keep_the_outbox_in_step(
     consenting, clinician, clinic_open_daily
 ):

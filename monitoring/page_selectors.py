@@ -15,9 +15,13 @@ from plans.models import Administration, Dose, Phase, Plan, PlanVersion
 from plans.rules import schedule
 
 from . import selectors
-from .models import CalendarFeed, Recheck, Reminder
+from .models import Alert, CalendarFeed, Recheck, Reminder, ReminderKind
+from .rules import assessment as response_rules
 
 UPCOMING_SHOWN = 12
+
+
+RECHECKS_COMING_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -26,15 +30,72 @@ class PatientPage:
     plans: list[Plan]
     active_plan: Plan | None
     reminder_log: list[Reminder]
+    alerts: list[Alert] = field(default_factory=list)
+    assessment: response_rules.Assessment | None = None
+    next_dose: Dose | None = None
+    overdue_doses: list[Dose] = field(default_factory=list)
+    rechecks_overdue: list[Recheck] = field(default_factory=list)
+    rechecks_coming: list[tuple[Recheck, str]] = field(default_factory=list)
+    # The overdue reminders for the earliest missed dose, newest first: whether anyone chased.
+    chasers: list[Reminder] = field(default_factory=list)
+    cancelled_reminders: int = 0
+    show_cancelled: bool = False
+
+    today: date | None = None
+
+    @property
+    def days_overdue(self) -> int:
+        if not self.overdue_doses or self.today is None:
+            return 0
+        return (self.today - self.overdue_doses[0].due_date).days
+
+    @property
+    def assessment_rows(self) -> list[tuple[str, response_rules.Verdict]]:
+        if self.assessment is None:
+            return []
+        return [
+            ("Blood count", self.assessment.haematological),
+            ("Nerve symptoms and tiredness", self.assessment.neurological),
+            ("B12 markers", self.assessment.biochemical),
+        ]
+
+    @property
+    def version(self) -> PlanVersion | None:
+        plan = self.active_plan or (self.plans[0] if self.plans else None)
+        return plan.current if plan else None
 
 
-def patient_page(*, patient: Patient) -> PatientPage:
+def patient_page(*, patient: Patient, today: date, show_cancelled: bool = False) -> PatientPage:
+    """The chart: details and plans, and a summary of what needs doing: open alerts, the
+    response so far, the next and any missed injection, rechecks, and who was chased."""
     plans = plan_selectors.patient_plans(patient=patient)
+    active = next((p for p in plans if p.is_active), None)
+    log = selectors.patient_reminders(patient=patient, cancelled=show_cancelled)
+    due = list(getattr(active, "due_doses", [])) if active else []
+    overdue = [d for d in due if d.due_date < today]
+    rechecks = selectors.plan_rechecks(plan=active, today=today) if active else []
+    found = selectors.patient_assessment(patient=patient, today=today)
     return PatientPage(
         patient=patient,
+        today=today,
         plans=plans,
-        active_plan=next((p for p in plans if p.is_active), None),
-        reminder_log=selectors.patient_reminders(patient=patient),
+        active_plan=active,
+        reminder_log=log,
+        cancelled_reminders=selectors.patient_reminders_cancelled(patient=patient),
+        show_cancelled=show_cancelled,
+        alerts=list(selectors.patient_open_alerts(patient=patient)),
+        assessment=found[1] if found else None,
+        next_dose=next((d for d in due if d.due_date >= today), None),
+        overdue_doses=overdue,
+        rechecks_overdue=[r for r, state in rechecks if state == "overdue"],
+        rechecks_coming=[(r, state) for r, state in rechecks if state in ("due", "pending")][
+            :RECHECKS_COMING_SHOWN
+        ],
+        chasers=[
+            r
+            for r in log
+            if overdue and r.kind == ReminderKind.OVERDUE and r.dose_id == overdue[0].pk
+        ],
     )
 
 

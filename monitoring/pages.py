@@ -35,8 +35,20 @@ def _context(page: Any, **more: Any) -> dict[str, Any]:
 def patient_detail(request: AuthenticatedRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_staff(request.user, patient_id)
     audit_read(request, action=Action.VIEW, obj=patient, patient=patient, summary="Chart opened")
-    page = page_selectors.patient_page(patient=patient)
-    return render(request, "monitoring/patient_detail.html", _context(page, today=_today(patient)))
+    today = _today(patient)
+    page = page_selectors.patient_page(
+        patient=patient, today=today, show_cancelled=request.GET.get("reminders") == "all"
+    )
+    return render(
+        request,
+        "monitoring/patient_detail.html",
+        _context(
+            page,
+            version=page.version,
+            days_overdue=page.days_overdue,
+            assessment_rows=page.assessment_rows,
+        ),
+    )
 
 
 @staff_required

@@ -23,8 +23,13 @@ from .models import (
     LabTest,
     Recheck,
     Reminder,
+    ReminderStatus,
     Severity,
     SymptomCheckIn,
+)
+
+_URGENCY = Case(
+    When(severity=Severity.URGENT, then=Value(0)), default=Value(1), output_field=IntegerField()
 )
 
 
@@ -33,13 +38,16 @@ def open_alerts(*, user: User) -> QuerySet[Alert]:
     return (
         Alert.objects.filter(acknowledged_at__isnull=True, patient__clinic__in=staff_clinics(user))
         .select_related("patient")
-        .annotate(
-            urgency=Case(
-                When(severity=Severity.URGENT, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
+        .annotate(urgency=_URGENCY)
+        .order_by("urgency", "-created_at")
+    )
+
+
+def patient_open_alerts(*, patient: Patient) -> QuerySet[Alert]:
+    """The patient's unacknowledged alerts, urgent first, newest first."""
+    return (
+        Alert.objects.filter(patient=patient, acknowledged_at__isnull=True)
+        .annotate(urgency=_URGENCY)
         .order_by("urgency", "-created_at")
     )
 
@@ -239,9 +247,20 @@ def patient_assessment(
     )
 
 
-def patient_reminders(*, patient: Patient, limit: int = 30) -> list[Reminder]:
-    """The reminder log on the patient's page: newest first. One query."""
-    return list(patient.reminders.order_by("-send_at")[:limit])
+def patient_reminders(
+    *, patient: Patient, limit: int = 30, cancelled: bool = False
+) -> list[Reminder]:
+    """The reminder log on the patient's page: newest first. One query. Without `cancelled`,
+    the reminders cancelled before they went are left out: recording a run of past doses
+    plans and cancels a chaser for each, which would bury what was really sent."""
+    found = patient.reminders.order_by("-send_at")
+    if not cancelled:
+        found = found.exclude(status=ReminderStatus.CANCELLED)
+    return list(found[:limit])
+
+
+def patient_reminders_cancelled(*, patient: Patient) -> int:
+    return patient.reminders.filter(status=ReminderStatus.CANCELLED).count()
 
 
 def live_calendar_feed(*, patient: Patient) -> CalendarFeed | None:

@@ -14,6 +14,7 @@ from b12clinic.core.access import AuthenticatedRequest, clinician_required, staf
 from b12clinic.core.audit import audit_read
 from b12clinic.core.models import Action as AuditAction
 from b12clinic.core.models import Patient
+from b12clinic.core.redirects import safe_next
 from plans.access import (
     get_dose_for_staff,
     get_patient_for_staff,
@@ -61,8 +62,12 @@ def alert_acknowledge(request: AuthenticatedRequest, alert_id: str) -> HttpRespo
             apply_errors(error, form)
         else:
             messages.success(request, "The alert was acknowledged.")
-            return redirect("dashboard")
-    return render(request, "monitoring/alert_acknowledge.html", {"alert": alert, "form": form})
+            return redirect(safe_next(request, "dashboard"))
+    return render(
+        request,
+        "monitoring/alert_acknowledge.html",
+        {"alert": alert, "form": form, "back": safe_next(request, "dashboard")},
+    )
 
 
 @staff_required

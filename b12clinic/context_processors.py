@@ -21,6 +21,7 @@ NAV_ITEMS: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Today", "plans:today", frozenset({CLINICIAN, NURSE})),
     ("Failed reminders", "monitoring:reminders_failed", frozenset({CLINICIAN, NURSE})),
     ("Lab messages", "monitoring:lab_messages", frozenset({CLINICIAN})),
+    ("Stock", "plans:stock", frozenset({CLINICIAN, NURSE, CLINIC_ADMIN})),
     ("Recall", "monitoring:recall", frozenset({CLINICIAN, CLINIC_ADMIN})),
     ("My schedule", "monitoring:me", frozenset({PATIENT})),
     ("Audit trail", "audit_list", frozenset({CLINIC_ADMIN})),

@@ -15,19 +15,28 @@ from monitoring.services.checkins import checkin_add
 from monitoring.services.labs import Entry, lab_results_add
 from monitoring.services.rechecks import rechecks_lapse
 from plans.materialise import doses_extend
-from plans.models import DoseStatus, Plan
+from plans.models import DoseStatus, Plan, StockBatch
 from plans.recording.given import dose_record_given
 from plans.rules import dosing
 from plans.rules.regimens import REGIMENS
 from plans.selectors import dose_row
 from plans.services.patients import patient_create
 from plans.services.prescriptions import Prescription, plan_create
+from plans.stock.services import stock_batch_add
 
 from .core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 
 DEMO_PASSWORD = "b12demo"
 DEMO_CLINIC_NAME = "Riverside Health Centre (demo)"
 DEMO_BATCH = "HX4417B"
+# The demo clinic's shelf, by days from today: (product, batch, received, expiry). The batch its
+# past doses were given from runs out soon; a newer one came in this week; an old
+# cyanocobalamin batch has expired and waits to be taken out.
+DEMO_STOCK: tuple[tuple[str, str, int, int], ...] = (
+    ("hydroxocobalamin-1mg-ml", DEMO_BATCH, -400, 25),
+    ("hydroxocobalamin-1mg-ml", "HX5602A", -5, 700),
+    ("cyanocobalamin-1000mcg-ml", "CY3391K", -400, -10),
+)
 
 
 @dataclass(frozen=True)
@@ -192,7 +201,7 @@ def _seed_patient(demo: DemoPatient, clinic: Clinic, clinician: User, today: dat
             latest = plan.doses.filter(due_date__lt=today).order_by("-due_date").first()
             if latest is not None:
                 until = min(until, latest.due_date - timedelta(days=1))
-        _give_past_doses(plan, until=until)
+        _give_past_doses(plan, until=until, expiry=today + timedelta(days=DEMO_STOCK[0][3]))
     doses_extend(plan_ids=[plan.id], today=today)
     _add_monitoring(patient, start=start, clinician=clinician, today=today)
 
@@ -263,7 +272,7 @@ def _add_monitoring(patient: Patient, *, start: date, clinician: User, today: da
         )
 
 
-def _give_past_doses(plan: Plan, *, until: date) -> None:
+def _give_past_doses(plan: Plan, *, until: date, expiry: date) -> None:
     """Record the doses due up to `until` as the demo nurse gave them, at 10:00 on the day,
     rotating sites as the day list suggests."""
     nurse = User.objects.get(username="nurse")
@@ -287,9 +296,28 @@ def _give_past_doses(plan: Plan, *, until: date) -> None:
             site=row.suggested.site,
             side=row.suggested.side,
             batch=DEMO_BATCH,
-            expiry=dose.due_date + timedelta(days=365),
+            expiry=expiry,
             identity_confirmed=True,
             allergies_checked=True,
+        )
+
+
+def _seed_stock(clinic: Clinic, nurse: User, *, now: datetime, today: date) -> None:
+    for code, batch, received, expires in DEMO_STOCK:
+        product = Product.objects.get(code=code)
+        if StockBatch.objects.filter(clinic=clinic, product=product, batch=batch).exists():
+            continue
+        received_on = today + timedelta(days=received)
+        stock_batch_add(
+            clinic=clinic,
+            by=nurse,
+            product=product,
+            batch=batch,
+            expiry=today + timedelta(days=expires),
+            received_on=received_on,
+            quantity=None if expires < 0 else 50,
+            now=now,
+            today=received_on,  # entered when it came in
         )
 
 
@@ -335,6 +363,7 @@ def demo_seed(*, now: datetime | None = None) -> DemoSummary:
     today = timezone.localdate(now, timezone=clinic.zone)
     for patient in DEMO_PATIENTS:
         _seed_patient(patient, clinic, clinician, today)
+    _seed_stock(clinic, User.objects.get(username="nurse"), now=now, today=today)
     alerts_raise_overdue(now=now)
     rechecks_lapse(now=now)
     return DemoSummary(clinic=clinic, created=tuple(created))

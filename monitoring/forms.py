@@ -8,35 +8,17 @@ from datetime import date
 from typing import Any, cast
 
 from django import forms
-from django.db.models import QuerySet
 
-from b12clinic.core.models import Clinic
 from monitoring.rules.catalogue import PANELS
 from monitoring.rules.rechecks import RULES, Kind
 from monitoring.services.labs import Entry
+from plans.forms import ClinicChoiceForm
+
+__all__ = ["ClinicChoiceForm"]
 
 from .models import Answer, LabTest, Qualitative, SymptomCheckIn
 
 DATE = forms.DateInput(attrs={"type": "date"})
-
-
-class ClinicChoiceForm(forms.Form):
-    """A form for staff of several clinics, who choose one; for staff of one, the choice is
-    hidden and taken as made (so a link without it still works)."""
-
-    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
-
-    def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["clinic"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = clinics
-        self.only = clinics.first() if clinics.count() == 1 else None
-        if self.only is not None:
-            field.initial, field.required, field.widget = self.only, False, forms.HiddenInput()
-
-    def clean_clinic(self) -> Clinic | None:
-        return self.cleaned_data.get("clinic") or self.only
 
 
 @dataclass(frozen=True)

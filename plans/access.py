@@ -7,11 +7,12 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
-from b12clinic.core.access import Reader, reader_clinics, staff_clinics
+from b12clinic.core.access import Reader, reader_clinics, staff_clinics, stock_clinics
 from b12clinic.core.models import Patient
 
-from .models import Administration, Dose, Plan, PlanStatus
+from .models import Administration, Dose, Plan, PlanStatus, StockBatch
 
 
 def get_patient_for_staff(user: User, patient_id: UUID | str) -> Patient:
@@ -108,3 +109,12 @@ def get_own_active_plan(user: User) -> Plan:
     if plan is None:
         raise Http404("You have no active plan.")
     return plan
+
+
+def get_stock_batch_for_staff(user: User, stock_id: UUID | str) -> StockBatch:
+    """A batch of a clinic whose stock the user keeps (b12clinic.core.access.stock_clinics)."""
+    return get_object_or_404(
+        StockBatch.objects.select_related("product", "clinic"),
+        pk=stock_id,
+        clinic__in=stock_clinics(user),
+    )

@@ -9,10 +9,10 @@ from django import forms
 from plans.rules import sites
 
 from .forms import DATE
-from .models import NotGivenReason, Outcome, Setting, Side, Site
+from .models import NotGivenReason, Outcome, Setting, Side, Site, StockBatch
 
+OTHER_BATCH = "other"
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-GIVEN_ELSEWHERE = "given_elsewhere"
 
 
 def _site_choices(route: str, *, blank: bool = False) -> list[tuple[str, str]]:
@@ -59,38 +59,66 @@ class GiveForm(forms.Form):
         help_text="Only when the page refuses the date: the documented clinical need.",
     )
 
-    def __init__(self, *args: Any, route: str, **kwargs: Any) -> None:
+    stock_batch = forms.ChoiceField(label="Batch", widget=forms.RadioSelect, required=False)
+
+    def __init__(
+        self, *args: Any, route: str, stock: list[StockBatch] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["site"]).choices = _site_choices(route)
+        self.stock = {str(b.pk): b for b in stock or []}
+        if self.stock:
+            cast(forms.ChoiceField, self.fields["stock_batch"]).choices = [
+                *(
+                    (pk, f"{b.batch} · expires {b.expiry:%-d %b %Y}")
+                    for pk, b in self.stock.items()
+                ),
+                (OTHER_BATCH, "Another batch: type it below"),
+            ]
+            self.fields["batch"].help_text = "Only for a batch that is not in the list."
+        else:
+            del self.fields["stock_batch"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.stock:
+            return cleaned
+        choice = cleaned.get("stock_batch")
+        typed = " ".join((cleaned.get("batch") or "").split())
+        if not choice:
+            if "stock_batch" not in self.errors:
+                self.add_error(
+                    "stock_batch", "Pick the batch from stock, or 'Another batch' and type it."
+                )
+        elif choice != OTHER_BATCH:
+            chosen = self.stock[choice]
+            if typed and typed.upper() != chosen.batch.upper():
+                self.add_error(
+                    "batch",
+                    f"You picked batch {chosen.batch} from stock and typed {typed}: pick "
+                    "'Another batch' to record the one you typed.",
+                )
+            else:
+                cleaned["batch"], cleaned["expiry"] = chosen.batch, chosen.expiry
+        return cleaned
 
     def values(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        data = dict(self.cleaned_data)
+        data.pop("stock_batch", None)
+        return data
 
 
 class NotGivenForm(forms.Form):
-    reason = forms.ChoiceField(
-        choices=[*NotGivenReason.choices, (GIVEN_ELSEWHERE, "Given elsewhere")],
-        widget=forms.RadioSelect,
-    )
+    # A dose given somewhere else is given, not "not given": it has its own page (and the
+    # day list its own button), so it is not offered here as a reason.
+    reason = forms.ChoiceField(choices=NotGivenReason.choices, widget=forms.RadioSelect)
     detail = forms.CharField(
         label="Details",
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required when withheld: why. For a dose given elsewhere: where.",
+        help_text="Required when withheld: why.",
     )
-    given_on = forms.DateField(
-        label="Date given elsewhere",
-        widget=DATE,
-        required=False,
-        help_text="Only when it was given elsewhere.",
-    )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("reason") == GIVEN_ELSEWHERE and not cleaned.get("given_on"):
-            self.add_error("given_on", "Enter the date it was given elsewhere.")
-        return cleaned
 
 
 class GivenOutsideForm(forms.Form):

@@ -38,6 +38,7 @@ from .exports import day_list_csv
 from .forms import apply_errors
 from .models import Dose, DoseStatus, Plan, Setting
 from .recording import corrections, given, not_given
+from .stock import selectors as stock_selectors
 
 # Beyond these the previous/next-day links would overflow the calendar.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
@@ -173,9 +174,13 @@ def dose_give(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
     clinic = dose.plan.patient.clinic
     context = _dose_context(request, dose)
     route = dose.plan.version.route
+    product = dose.plan.version.product
+    stock = stock_selectors.give_choices(
+        clinic=clinic, product=product, today=_clinic_today(clinic)
+    )
     with timezone.override(clinic.zone):
         if request.method == "POST":
-            form = dose_forms.GiveForm(request.POST, route=route)
+            form = dose_forms.GiveForm(request.POST, route=route, stock=stock)
             if form.is_valid():
                 try:
                     record = given.dose_record_given(
@@ -205,9 +210,11 @@ def dose_give(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
             }
             if row is not None:
                 initial |= {"site": row.suggested.site, "side": row.suggested.side}
-            form = dose_forms.GiveForm(initial=initial, route=route)
-            product = dose.plan.version.product.generic_name
-            form.fields["allergy"].widget.attrs["placeholder"] = f"e.g. {product}"
+            if stock:
+                last = stock_selectors.last_used(clinic=clinic, product=product, among=stock)
+                initial["stock_batch"] = str((last or stock[0]).pk)
+            form = dose_forms.GiveForm(initial=initial, route=route, stock=stock)
+            form.fields["allergy"].widget.attrs["placeholder"] = f"e.g. {product.generic_name}"
         return render(request, "plans/dose_give.html", {**context, "form": form})
 
 
@@ -220,31 +227,19 @@ def dose_not_given(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            if data["reason"] == dose_forms.GIVEN_ELSEWHERE:
-                given.dose_record_given_outside(
-                    dose=dose,
-                    by=request.user,
-                    setting=Setting.ELSEWHERE,
-                    given_on=data["given_on"],
-                    given_by_name=data["detail"][:100],
-                    notes=data["detail"],
-                    now=timezone.now(),
-                )
-                words = "Recorded as given elsewhere."
-            else:
-                not_given.dose_record_not_given(
-                    dose=dose,
-                    by=request.user,
-                    reason=data["reason"],
-                    detail=data["detail"],
-                    now=timezone.now(),
-                )
-                words = (
-                    "Recorded as not given. A make-up loading dose is scheduled."
-                    if dose.phase.kind == "loading"
-                    else "Recorded as not given. A maintenance dose stays overdue until it is "
-                    "given or the clinician reschedules it. "
-                )
+            not_given.dose_record_not_given(
+                dose=dose,
+                by=request.user,
+                reason=data["reason"],
+                detail=data["detail"],
+                now=timezone.now(),
+            )
+            words = (
+                "Recorded as not given. A make-up loading dose is scheduled."
+                if dose.phase.kind == "loading"
+                else "Recorded as not given. A maintenance dose stays overdue until it is "
+                "given or the clinician reschedules it. "
+            )
         except ValidationError as error:
             apply_errors(error, form)
         else:

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import QuerySet
 from django.forms import formset_factory
 
 from b12clinic.core.medicines import ROUTE_LABELS, Route
@@ -364,3 +365,22 @@ class StopForm(forms.Form):
 class EndLoadingForm(forms.Form):
     maintenance_start = forms.DateField(label="Start maintenance on", widget=DATE)
     next_review = forms.DateField(label="Next review", widget=DATE, required=False)
+
+
+class ClinicChoiceForm(forms.Form):
+    """A form for staff of several clinics, who choose one; for staff of one, the choice is
+    hidden and taken as made (so a link without it still works)."""
+
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+
+    def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["clinic"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = clinics
+        self.only = clinics.first() if clinics.count() == 1 else None
+        if self.only is not None:
+            field.initial, field.required, field.widget = self.only, False, forms.HiddenInput()
+
+    def clean_clinic(self) -> Clinic | None:
+        return self.cleaned_data.get("clinic") or self.only

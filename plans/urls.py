@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import dose_views, views
+from .stock import views as stock_views
 
 app_name = "plans"
 
@@ -13,6 +14,9 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/amend/", views.plan_amend, name="plan_amend"),
     path("plans/<uuid:plan_id>/stop/", views.plan_stop, name="plan_stop"),
     path("plans/<uuid:plan_id>/end-loading/", views.plan_end_loading, name="plan_end_loading"),
+    path("stock/", stock_views.stock, name="stock"),
+    path("stock/new/", stock_views.stock_new, name="stock_new"),
+    path("stock/<uuid:stock_id>/withdraw/", stock_views.stock_withdraw, name="stock_withdraw"),
     path("today/", dose_views.today, name="today"),
     path("today/export.csv", dose_views.today_csv, name="today_csv"),
     path("doses/<uuid:dose_id>/give/", dose_views.dose_give, name="dose_give"),

@@ -150,3 +150,11 @@ def recall_clinics(user: AnyUser) -> QuerySet[Clinic]:
     if isinstance(user, AnonymousUser) or not roles & {CLINICIAN, CLINIC_ADMIN}:
         return Clinic.objects.none()
     return Clinic.objects.filter(staff=user)
+
+
+def stock_clinics(user: AnyUser) -> QuerySet[Clinic]:
+    """The clinics whose stock of batches this user sees and keeps: its nurses, clinicians and
+    clinic admins (a batch is a product, not a patient's record)."""
+    if isinstance(user, AnonymousUser) or not user_roles(user) & {CLINICIAN, NURSE, CLINIC_ADMIN}:
+        return Clinic.objects.none()
+    return Clinic.objects.filter(staff=user)

@@ -21,6 +21,7 @@ from .core import (
     PlanVersion,
 )
 from .sharing import BadShareToken, ShareLink, ShareLinkUse
+from .stock import StockBatch
 
 __all__ = [
     "Administration",
@@ -42,5 +43,6 @@ __all__ = [
     "ShareLinkUse",
     "Side",
     "Site",
+    "StockBatch",
     "hash_secret",
 ]

@@ -69,3 +69,21 @@ document.addEventListener("click", function (event) {
     done();
   }
 });
+
+// The give form: the typed batch and expiry only when "Another batch" is picked from stock.
+(function () {
+  var other = document.querySelector("[data-other-batch]");
+  if (!other) {
+    return;
+  }
+  var choices = document.querySelectorAll("input[name='stock_batch']");
+  function show() {
+    var picked = document.querySelector("input[name='stock_batch']:checked");
+    var typed = other.querySelector("input[name='batch']");
+    other.hidden = !(picked && picked.value === "other") && !(typed && typed.value);
+  }
+  choices.forEach(function (choice) {
+    choice.addEventListener("change", show);
+  });
+  show();
+})();

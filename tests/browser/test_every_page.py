@@ -15,7 +15,7 @@ from b12clinic.demo import DEMO_PASSWORD, demo_seed
 from monitoring.models import Alert, LabResult, Recheck
 from monitoring.reminders.optout import opt_out_token
 from monitoring.services.checkins import checkin_link_token
-from plans.models import Administration, Dose
+from plans.models import Administration, Dose, StockBatch
 from plans.sharing import share_link_create
 from tests.browser.conftest import log_in
 from tests.conftest import on_ci
@@ -40,7 +40,8 @@ def pages() -> dict[str | None, list[tuple[str, str]]]:
     result = LabResult.objects.filter(patient=patient).first()
     recheck = Recheck.objects.filter(patient=patient, status="pending").first()
     alert = Alert.objects.filter(acknowledged_at__isnull=True).first()
-    assert dose and given and result and recheck and alert, "the demo has each kind of record"
+    stock = StockBatch.objects.filter(withdrawn_at__isnull=True).first()
+    assert dose and given and result and recheck and alert and stock, "the demo has each kind of record"
     clinician = plan.current.prescriber
     link = share_link_create(plan=plan, by=clinician, now=timezone.now())
     return {
@@ -73,9 +74,11 @@ def pages() -> dict[str | None, list[tuple[str, str]]]:
             (f"/doses/{dose.pk}/given-outside/", "Save"),
             (f"/administrations/{given.pk}/correct/", "Save"),
             (f"/administrations/{given.pk}/void/", "Void"),
+            ("/stock/", "Add a batch"),
+            (f"/stock/{stock.pk}/withdraw/", "Take out of stock"),
         ],
         "patient": [("/me/", "Download"), ("/me/checkin/", "Send")],
-        "admin": [("/audit/", "Filter")],
+        "admin": [("/audit/", "Filter"), ("/stock/new/", "Add to stock")],
         None: [
             ("/accounts/login/", "Sign in"),
             (f"/s/{link.token}/", "Download"),

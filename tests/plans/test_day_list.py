@@ -319,23 +319,22 @@ def test_the_give_page_refuses_a_second_injection_today_and_a_clinician_can_over
     assert Administration.objects.count() == 2
 
 
-def test_given_elsewhere_from_the_not_given_page_needs_a_date(
+def test_given_elsewhere_is_said_one_way_not_as_a_reason_for_not_given(
     client, clinic, clinician, nurse, travel
 ):
+    """It was both a not-given reason and its own action: one record, two ways to say it."""
     plan = new_plan(make_patient(clinic, clinician, 1), clinician, "uk_prophylaxis", start=TODAY)
     dose = open_doses(plan)[0]
     client.force_login(nurse)
 
-    missing = client.post(f"/doses/{dose.pk}/not-given/", {"reason": "given_elsewhere"})
-    assert "Enter the date it was given elsewhere." in missing.content.decode()
+    page = client.get(f"/doses/{dose.pk}/not-given/").content.decode()
+    assert 'value="given_elsewhere"' not in page
+    assert f'href="/doses/{dose.pk}/given-outside/?next=' in page
 
-    client.post(
-        f"/doses/{dose.pk}/not-given/",
-        {"reason": "given_elsewhere", "given_on": "2026-01-05", "detail": "A&E, St Mary's"},
-    )
+    refused = client.post(f"/doses/{dose.pk}/not-given/", {"reason": "given_elsewhere"})
+    assert "Select a valid choice" in refused.content.decode()
     dose.refresh_from_db()
-    assert dose.status == DoseStatus.GIVEN
-    assert Administration.objects.get().setting == "elsewhere"
+    assert dose.status == DoseStatus.DUE and not Administration.objects.exists()
 
 
 def test_the_patient_role_cannot_open_the_day_list_or_record_in_clinic(

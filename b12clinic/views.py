@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from monitoring.selectors import open_alerts, overdue_rechecks
+from monitoring.dashboard import dashboard as dashboard_figures
 
 from .core.access import AuthenticatedRequest, clinician_required, primary_role
 from .core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
@@ -34,12 +34,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @clinician_required
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
-    alerts = list(open_alerts(user=request.user)[:ALERTS_SHOWN])
-    rechecks = overdue_rechecks(user=request.user, now=timezone.now(), limit=ALERTS_SHOWN)
+    found = dashboard_figures(user=request.user, now=timezone.now(), shown=ALERTS_SHOWN)
     return render(
         request,
         "b12clinic/dashboard.html",
-        {"alerts": alerts, "overdue_rechecks": rechecks, "today": timezone.localdate()},
+        {
+            "board": found,
+            "alerts": found.alerts,
+            "overdue_rechecks": found.rechecks,
+            "today": found.today,
+        },
     )
 
 

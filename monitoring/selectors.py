@@ -173,22 +173,26 @@ def plan_rechecks(*, plan: Plan, today: date) -> list[tuple[Recheck, str]]:
 def overdue_rechecks(*, user: User, now: datetime, limit: int) -> list[Recheck]:
     """Pending rechecks past their window and not yet lapsed, by each clinic's own date, for
     the clinician dashboard, each with what it still waits for. Two queries."""
+    found = list(
+        overdue_rechecks_all(user=user, now=now)
+        .select_related("patient")
+        .order_by("closes")[:limit]
+    )
+    _note_waiting_for([(r, "overdue") for r in found])
+    return found
+
+
+def overdue_rechecks_all(*, user: User, now: datetime) -> QuerySet[Recheck]:
     clinics = list(staff_clinics(user))
     if not clinics:
-        return []
+        return Recheck.objects.none()
     in_window = Q()
     for clinic in clinics:
         today = timezone.localdate(now, timezone=clinic.zone)
         in_window |= Q(patient__clinic=clinic, closes__lt=today) & (
             Q(lapses_on__isnull=True) | Q(lapses_on__gte=today)
         )
-    found = list(
-        Recheck.objects.filter(in_window, status="pending", plan__status=PlanStatus.ACTIVE)
-        .select_related("patient")
-        .order_by("closes")[:limit]
-    )
-    _note_waiting_for([(r, "overdue") for r in found])
-    return found
+    return Recheck.objects.filter(in_window, status="pending", plan__status=PlanStatus.ACTIVE)
 
 
 def patient_assessment(

@@ -41,7 +41,9 @@ def pages() -> dict[str | None, list[tuple[str, str]]]:
     recheck = Recheck.objects.filter(patient=patient, status="pending").first()
     alert = Alert.objects.filter(acknowledged_at__isnull=True).first()
     stock = StockBatch.objects.filter(withdrawn_at__isnull=True).first()
-    assert dose and given and result and recheck and alert and stock, "the demo has each kind of record"
+    assert dose and given and result and recheck and alert and stock, (
+        "the demo has each kind of record"
+    )
     clinician = plan.current.prescriber
     link = share_link_create(plan=plan, by=clinician, now=timezone.now())
     return {

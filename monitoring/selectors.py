@@ -113,6 +113,7 @@ def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
                 ],
                 band=(results[-1].range_low, results[-1].range_high),
                 markers=injections,
+                guideline=tests[test_id].band_rules(),
                 today=today,
             )
             if not tests[test_id].qualitative

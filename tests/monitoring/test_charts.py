@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from monitoring.rules.catalogue import BY_CODE
 from monitoring.rules.charts import Point, axis, trend_svg
 from tests.conftest import on_ci
 
@@ -52,7 +53,8 @@ def test_text_is_escaped():
     assert "&lt;script&gt;" in svg
 
 
-def test_the_same_svg_renders_in_weasyprint(tmp_path):
+@pytest.mark.parametrize("kind", ["range", "guideline"])
+def test_the_same_svg_renders_in_weasyprint(tmp_path, kind):
     if shutil.which("pdftoppm") is None:
         if on_ci():
             pytest.fail("pdftoppm (poppler-utils) is required on CI")
@@ -60,7 +62,8 @@ def test_the_same_svg_renders_in_weasyprint(tmp_path):
     from PIL import Image
     from weasyprint import HTML
 
-    html = f"<html><body style='margin:0'><h1>Trend</h1>{chart()}</body></html>"
+    svg = chart() if kind == "range" else b12_chart("95", "221", "300")
+    html = f"<html><body style='margin:0'><h1>Trend</h1>{svg}</body></html>"
     pdf = tmp_path / "chart.pdf"
     HTML(string=html).write_pdf(pdf)
     subprocess.run(
@@ -78,6 +81,8 @@ def test_the_same_svg_renders_in_weasyprint(tmp_path):
     assert near((0x0D, 0x6E, 0xFD))
     assert near((0xD1, 0xE7, 0xDD))
     assert near((0x6F, 0x42, 0xC1))
+    if kind == "guideline":  # the deficient and indeterminate shades too
+        assert near((0xF8, 0xD7, 0xDA)) and near((0xFF, 0xF3, 0xCD))
 
 
 def test_a_deficient_folate_is_drawn_below_its_open_ended_range():
@@ -109,6 +114,50 @@ def test_ticks_fall_on_round_values_and_captions_say_the_unit_once():
     assert ticks == ["0", "50", "100", "150", "200"]
     caption = chart(title="Reticulocytes (%)", unit="%")
     assert "Reticulocytes (%) (%)" not in caption and "Reticulocytes (%) ·" in caption
+
+
+def b12_chart(*values: str) -> str:
+    return chart(
+        title="Serum B12",
+        unit="pmol/L",
+        points=[Point(START + timedelta(days=30 * n), Decimal(v)) for n, v in enumerate(values)],
+        band=(Decimal(133), None),
+        guideline=BY_CODE["b12"].bands,
+    )
+
+
+def _rect(svg: str, label: str) -> tuple[float, float]:
+    found = re.search(
+        rf'<rect class="band" data-band="{label}" x="[\d.]+" y="([\d.]+)" width="[\d.]+" '
+        r'height="([\d.]+)"',
+        svg,
+    )
+    assert found, label
+    return float(found[1]), float(found[1]) + float(found[2])
+
+
+def test_b12_guideline_bands_are_shaded_and_each_value_flagged():
+    """B12 221 pmol/L is indeterminate (NG239: 133-258): it once sat in a green band, unflagged,
+    because the reference range (133 and above) was what was shaded."""
+    svg = b12_chart("95", "221")
+    deficient, indeterminate, fine = (
+        _rect(svg, "deficient"),
+        _rect(svg, "indeterminate"),
+        _rect(svg, "deficiency unlikely"),
+    )
+    assert fine[1] <= indeterminate[0] + 0.1 and indeterminate[1] <= deficient[0] + 0.1
+    circles = re.findall(
+        r'<circle cx="[\d.]+" cy="([\d.]+)" r="3.5" fill="([^"]+)" data-band="([^"]*)"', svg
+    )
+    (low_y, low_fill, low_band), (mid_y, mid_fill, mid_band) = circles
+    assert (low_band, mid_band) == ("deficient", "indeterminate")
+    assert deficient[0] < float(low_y) < deficient[1]
+    assert indeterminate[0] < float(mid_y) < indeterminate[1]
+    assert low_fill != mid_fill != "#0d6efd"
+    assert re.search(r'class="flag"[^>]*>221 indeterminate<', svg)
+    assert "shaded: deficient (red), indeterminate (amber), deficiency unlikely (green)" in svg
+    assert "shaded: reference range" not in svg
+    assert ">450 deficiency unlikely<" in b12_chart("95", "450")
 
 
 finite = st.floats(min_value=0.01, max_value=20000, allow_nan=False, allow_infinity=False)

@@ -181,6 +181,7 @@ class AmendForm(PrescriptionForm):
 
 class PhaseForm(forms.Form):
     kind = forms.ChoiceField(
+        label="Phase",
         choices=[("", "—")] + [(k.value, k.value.capitalize()) for k in schedule.PhaseKind],
         required=False,
     )
@@ -216,14 +217,11 @@ class PhaseForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Rendered as a table row under column headings: the label becomes the aria-label.
         for name, field in self.fields.items():
             if name == "weekdays":
                 continue
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.update(
-                {"class": f"{css} form-control-sm", "aria-label": field.label}
-            )
+            field.widget.attrs.update({"class": css})
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -21,6 +21,10 @@ def _site_choices(route: str, *, blank: bool = False) -> list[tuple[str, str]]:
     return [("", "Not known"), *choices] if blank else choices
 
 
+def _used_last(batch: StockBatch, last: StockBatch | None) -> str:
+    return " · used last" if last is not None and batch.pk == last.pk else ""
+
+
 class GiveForm(forms.Form):
     identity_confirmed = forms.BooleanField(
         label="I confirmed the patient's full name and date of birth (two identifiers)",
@@ -62,7 +66,12 @@ class GiveForm(forms.Form):
     stock_batch = forms.ChoiceField(label="Batch", widget=forms.RadioSelect, required=False)
 
     def __init__(
-        self, *args: Any, route: str, stock: list[StockBatch] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        route: str,
+        stock: list[StockBatch] | None = None,
+        last_used: StockBatch | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["site"]).choices = _site_choices(route)
@@ -70,7 +79,7 @@ class GiveForm(forms.Form):
         if self.stock:
             cast(forms.ChoiceField, self.fields["stock_batch"]).choices = [
                 *(
-                    (pk, f"{b.batch} · expires {b.expiry:%-d %b %Y}")
+                    (pk, f"{b.batch} · expires {b.expiry:%-d %b %Y}" + _used_last(b, last_used))
                     for pk, b in self.stock.items()
                 ),
                 (OTHER_BATCH, "Another batch: type it below"),

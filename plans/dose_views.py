@@ -210,10 +210,10 @@ def dose_give(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
             }
             if row is not None:
                 initial |= {"site": row.suggested.site, "side": row.suggested.side}
+            last = stock_selectors.last_used(clinic=clinic, product=product, among=stock)
             if stock:
-                last = stock_selectors.last_used(clinic=clinic, product=product, among=stock)
                 initial["stock_batch"] = str((last or stock[0]).pk)
-            form = dose_forms.GiveForm(initial=initial, route=route, stock=stock)
+            form = dose_forms.GiveForm(initial=initial, route=route, stock=stock, last_used=last)
             form.fields["allergy"].widget.attrs["placeholder"] = f"e.g. {product.generic_name}"
         return render(request, "plans/dose_give.html", {**context, "form": form})
 

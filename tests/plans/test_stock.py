@@ -147,6 +147,7 @@ def test_the_give_form_offers_in_date_stock_of_the_product_with_the_last_used_pi
     assert labels == ["HXNEW", "HXOLD"]  # most recently received first; in date, this product
     picked = [value for value, checked in offered if checked]
     assert picked == [str(old.pk)]  # the batch used last
+    assert "HXOLD · expires" in page and "· used last" in page.split("HXOLD")[1][:60]
     assert offered[-1][0] == "other"
 
     response = client.post(

@@ -21,7 +21,7 @@ def followable_next(request: HttpRequest) -> str:
     host, no scheme-relative `//host`, no `javascript:`), and not this page again."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if (
-        target
+        target.startswith("/")  # a path: "0" or "dashboard" would be taken for a URL name
         and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )

@@ -17,6 +17,7 @@ from monitoring.services.feeds import feed_create
 from monitoring.services.inbound import hl7_receive
 from monitoring.services.labs import Entry, lab_results_add
 from plans.sharing import share_link_create
+from plans.stock.services import stock_batch_add
 from tests.plans.recording_helpers import give_next, new_plan, open_doses
 
 
@@ -98,9 +99,21 @@ def world(clinic, other_clinic, clinician, nurse, patient_user, clinic_admin, ou
         now=timezone.now(),
     ).message
     assert held is not None and held.status == "review"
+    stock = stock_batch_add(
+        clinic=clinic,
+        by=nurse,
+        product=plan.current.product,
+        batch="SEC-STOCK-1",
+        expiry=today + timedelta(days=300),
+        received_on=today,
+        quantity=None,
+        now=timezone.now(),
+        today=today,
+    )
     return World(
         ids={
             "message_id": str(held.pk),
+            "stock_id": str(stock.pk),
             "patient_id": str(own.pk),
             "plan_id": str(plan.pk),
             "dose_id": str(dose.pk),

@@ -101,6 +101,10 @@ MATRIX: dict[str, tuple[tuple[str, ...], dict[str, object]]] = {
     "monitoring:recall": ((), row(LOGIN, 200, 403, 403, 200, 200)),
     "monitoring:recall_csv": ((), row(LOGIN, 302, 403, 403, 302, 302)),
     "monitoring:recall_send": ((), row(LOGIN, 405, 403, 403, 405, 405)),
+    # Stock of batches: a clinic's nurses, clinicians and admins, each for their own clinics.
+    "plans:stock": ((), row(LOGIN, 200, 200, 403, 200, 200)),
+    "plans:stock_new": ((), row(LOGIN, 200, 200, 403, 200, 200)),
+    "plans:stock_withdraw": (("stock_id",), row(LOGIN, 200, 200, 403, 200, 404)),
     "monitoring:fhir_patient_search": ((), row(401, 400, 403, 403, 403, 400)),
     "monitoring:fhir_patient": (("patient_id",), row(401, 200, 403, 403, 403, 404)),
     "monitoring:fhir_patient_everything": (("patient_id",), row(401, 200, 403, 403, 403, 404)),

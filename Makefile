@@ -36,7 +36,8 @@ run: $(STAMP)
 	@echo
 	@echo "B12 Clinic: http://$(HOST):$(PORT)/  (web, worker, beat and the HL7 listener below; Ctrl-C stops all four)"
 	@echo
-	WEB_ADDR=$(HOST):$(PORT) honcho -f Procfile.dev start
+	@# exec: honcho itself gets the SIGTERM a process manager sends make, and stops the rest.
+	WEB_ADDR=$(HOST):$(PORT) exec honcho -f Procfile.dev start
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -303,6 +303,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 # A task is acknowledged after it ran, so a worker killed mid-task leaves it for another.
 CELERY_TASK_ACKS_LATE = True
+# Asked to stop (SIGTERM, Ctrl-C), a worker gives its running task this long, then stops it
+# and hands it back unacknowledged (acks late), so a process manager's stop is bounded.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT: float = env.float(
+    "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=10.0
+)
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from monitoring.dashboard import dashboard as dashboard_figures
 
 from .core.access import AuthenticatedRequest, clinician_required, primary_role
+from .core.nightly import night_progress
 from .core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
 from .health import check_broker, check_cache, check_database, side_by_side
 from .tasks import WORKER_HEARTBEAT_KEY
@@ -54,6 +55,20 @@ def _worker_heartbeat() -> str | None:
         return None
 
 
+def _nightly() -> dict[str, dict[str, object]]:
+    """Last night's chunked jobs: how many chunks are done, running, pending or failed."""
+    return {
+        p.job: {
+            "night": p.night.isoformat(),
+            "done": p.done,
+            "running": p.running,
+            "pending": p.pending,
+            "failed": p.failed,
+        }
+        for p in night_progress(night=timezone.localdate())
+    }
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -68,6 +83,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             # The cache only saves work: slow or down, it is reported but the app still serves.
             "cache": cache_check.detail,
             "worker_heartbeat": _worker_heartbeat() if cache_check.ok else None,
+            "nightly": _nightly() if database.ok else None,
         },
         status=200 if healthy else 503,
     )

@@ -102,6 +102,31 @@ def doses_extend(*, plan_ids: Sequence[UUID] | None = None, today: date, chunk: 
     return created
 
 
+def plans_to_extend() -> list[str]:
+    """The keys the nightly horizon extension is cut by: active plans, in id order."""
+    return [
+        str(pk)
+        for pk in Plan.objects.filter(status=PlanStatus.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
+
+
+def doses_extend_range(*, first: str, last: str, now: datetime) -> int:
+    """One nightly chunk: the active plans with ids in [first, last], each from its clinic's
+    date."""
+    by_clinic: dict[UUID, list[UUID]] = defaultdict(list)
+    for plan_id, clinic_id in Plan.objects.filter(
+        status=PlanStatus.ACTIVE, pk__gte=first, pk__lte=last
+    ).values_list("pk", "patient__clinic_id"):
+        by_clinic[clinic_id].append(plan_id)
+    created = 0
+    for clinic in Clinic.objects.filter(pk__in=list(by_clinic)):
+        today = timezone.localdate(now, timezone=clinic.zone)
+        created += doses_extend(plan_ids=by_clinic[clinic.pk], today=today)
+    return created
+
+
 def doses_extend_all(*, now: datetime) -> int:
     """`doses_extend` for every clinic, each from its own date: a clinic ahead of the server's
     zone has already reached tomorrow."""

@@ -201,6 +201,31 @@ def reminders_sync_for_patient(*, patient: Patient, now: datetime | None = None)
     return result
 
 
+def patients_to_sync() -> list[str]:
+    """The keys the nightly sync is cut by: every patient with an active plan, in id order."""
+    return [
+        str(pk)
+        for pk in Patient.objects.filter(plans__status=PlanStatus.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    ]
+
+
+def reminders_sync_range(*, first: str, last: str, now: datetime | None = None) -> int:
+    """One nightly chunk: the patients with an active plan whose id is in [first, last]."""
+    now = now or timezone.now()
+    count = 0
+    patients = Patient.objects.filter(
+        plans__status=PlanStatus.ACTIVE, pk__gte=first, pk__lte=last
+    ).distinct()
+    for patient in patients.select_related("clinic").order_by("pk"):
+        with transaction.atomic():
+            reminders_sync_for_patient(patient=patient, now=now)
+        count += 1
+    return count
+
+
 def reminders_sync_all(*, now: datetime | None = None) -> int:
     """Nightly: bring every patient with an active plan in step (new doses enter the window)."""
     now = now or timezone.now()

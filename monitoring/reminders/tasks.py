@@ -7,7 +7,11 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from b12clinic.core.nightly import chunk_run, night_plan
+
 from . import delivery, planning
+
+SYNC_JOB = "sync-reminders"
 
 
 @shared_task(name="monitoring.tasks.deliver_reminders")
@@ -35,4 +39,32 @@ def plan_digests() -> int:
 
 @shared_task(name="monitoring.tasks.sync_reminders")
 def sync_reminders() -> int:
-    return planning.reminders_sync_all()
+    """Nightly (beat): cut the sync into chunks of patients, one task each, for every worker
+    to share. Returns the number of chunks queued."""
+    chunks = sync_chunks_plan()
+    for chunk_id in chunks:
+        sync_reminders_chunk.delay(chunk_id)
+    return len(chunks)
+
+
+def sync_chunks_plan() -> list[int]:
+    return night_plan(
+        job=SYNC_JOB,
+        night=timezone.localdate(),
+        keys=planning.patients_to_sync(),
+        size=settings.NIGHTLY_CHUNK_SIZE,
+    )
+
+
+@shared_task(
+    name="monitoring.tasks.sync_reminders_chunk",
+    autoretry_for=(Exception,),
+    max_retries=3,
+    default_retry_delay=60,
+)
+def sync_reminders_chunk(chunk_id: int) -> int | None:
+    return chunk_run(
+        chunk_id=chunk_id,
+        work=lambda first, last: planning.reminders_sync_range(first=first, last=last),
+        now=timezone.now,
+    )

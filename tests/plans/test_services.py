@@ -324,7 +324,7 @@ def test_the_nightly_horizon_task_counts_the_horizon_from_each_clinics_own_date(
     8 January it is 9 January in Auckland, whose ten-day horizon then reaches the 19th."""
     import time_machine
 
-    from plans.tasks import extend_dose_horizon
+    from plans.tasks import extend_chunks_plan, extend_dose_horizon_chunk
     from tests.plans.recording_helpers import at
 
     settings.B12_DOSE_HORIZON_DAYS = 10
@@ -337,7 +337,8 @@ def test_the_nightly_horizon_task_counts_the_horizon_from_each_clinics_own_date(
     assert live_dates(plan) == ["2026-01-05", "2026-01-12"]
 
     with time_machine.travel(at(date(2026, 1, 8), 11, 30), tick=False):
-        assert extend_dose_horizon() == 1
+        (chunk,) = extend_chunks_plan()
+        assert extend_dose_horizon_chunk(chunk) == 1
     assert live_dates(plan)[-1] == "2026-01-19"
 
 

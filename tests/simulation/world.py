@@ -184,11 +184,14 @@ class Simulation:
     # --- Server tasks (beat, at London's hours) -----------------------------------------
 
     def server_hour(self, local: datetime) -> None:
+        # The nightly jobs' chunks, run here as the workers would run them.
         if local.hour == 2:
-            plans_tasks.extend_dose_horizon()
+            for chunk in plans_tasks.extend_chunks_plan():
+                plans_tasks.extend_dose_horizon_chunk(chunk)
             monitoring_tasks.lapse_rechecks()
         if local.hour == 3:
-            reminder_tasks.sync_reminders()
+            for chunk in reminder_tasks.sync_chunks_plan():
+                reminder_tasks.sync_reminders_chunk(chunk)
         # Beat runs these hourly; both are idempotent, and each clinic's hours are covered.
         if local.hour in (6, 18):
             self.figures.alerts += monitoring_tasks.raise_overdue_alerts()

@@ -9,6 +9,7 @@ from .clinics import (
     validate_time_zone,
     weekdays_from_digits,
 )
+from .nightly import ChunkStatus, NightChunk
 from .tokens import ApiToken, hash_secret
 
 __all__ = [
@@ -18,7 +19,9 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "AuditImmutable",
+    "ChunkStatus",
     "Clinic",
+    "NightChunk",
     "Patient",
     "Product",
     "Sex",

@@ -27,6 +27,7 @@ def phone(browser: Browser, live_server) -> Iterator[Page]:
 
 
 def fits(page: Page) -> None:
+    page.wait_for_load_state("load")  # measured before the stylesheet applies, a page is wider
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"{page.url} scrolls sideways at {width[1]} px: {width[0]}"
 
@@ -35,6 +36,7 @@ def test_a_nurse_on_a_phone_gives_an_overdue_dose_from_stock_and_corrects_it(pho
     demo_seed()
     page = phone
     log_in(page, "nurse", DEMO_PASSWORD)
+    expect(page.get_by_test_id("day-heading")).to_contain_text("Today")
     fits(page)
     clarke = page.get_by_test_id("overdue-list").get_by_test_id("day-row").filter(has_text="CLARKE")
     expect(clarke).to_contain_text("15 days overdue")

@@ -89,10 +89,6 @@ class Progress:
     pending: int
     failed: int
 
-    @property
-    def complete(self) -> bool:
-        return self.running == self.pending == self.failed == 0
-
 
 def night_progress(*, night: date) -> list[Progress]:
     """Each job's chunks on `night` by status. One query."""

@@ -60,10 +60,6 @@ class StockBatch(models.Model):
     def __str__(self) -> str:
         return f"{self.batch} ({self.product.generic_name}, expires {self.expiry:%-d %b %Y})"
 
-    @property
-    def in_stock(self) -> bool:
-        return self.withdrawn_at is None
-
     def state(self, today: date, warn_days: int) -> str:
         """expired, expiring (within `warn_days`), in_date; or withdrawn."""
         if self.withdrawn_at is not None:

@@ -46,7 +46,7 @@ def test_each_chunk_runs_once_and_a_failure_is_retried_alone(db):
     assert seen.count(("0000", "0003")) == 1
     assert NightChunk.objects.get(pk=chunks[1]).attempts == 2
     (progress,) = night_progress(night=NIGHT)
-    assert (progress.done, progress.failed, progress.complete) == (3, 0, True)
+    assert (progress.done, progress.running, progress.pending, progress.failed) == (3, 0, 0, 0)
 
 
 def test_a_chunk_lost_with_its_worker_is_claimed_again_later_not_at_once(db):

@@ -95,6 +95,11 @@ def test_a_clinician_reads_clarkes_chart_summary_and_acknowledges_from_it(page: 
     reminders_sync_all()
     clarke = Patient.objects.get(record_number="RV-1006")
     log_in(page, "clinician", DEMO_PASSWORD)
+    # The dashboard's figures lead to their lists.
+    overdue = page.get_by_test_id("figure-overdue")
+    expect(overdue).to_contain_text("overdue injections")
+    overdue.click()
+    expect(page.get_by_test_id("overdue-list")).to_contain_text("CLARKE, Edward")
     page.get_by_role("link", name="Patients").click()
     page.get_by_role("link", name=re.compile("CLARKE, Edward")).first.click()
 
@@ -146,6 +151,19 @@ def test_a_clinic_admin_adds_a_batch_and_sees_it_flagged(page: Page):
     added = StockBatch.objects.get(batch="CY4410 M")
     assert added.added_by.username == "admin"
     assert AuditEvent.objects.filter(object_id=str(added.pk), action="create").exists()
+    # The expired batch is taken out of stock, with why; it stays on record.
+    expired = page.get_by_test_id("stock-row").filter(has_text="CY3391K")
+    expired.get_by_role("link", name=re.compile("Take out of stock")).click()
+    page.get_by_label("Why it is taken out of stock").fill("Expired; returned to pharmacy")
+    page.get_by_role("button", name="Take out of stock").click()
+    expect(page.get_by_text("Batch CY3391K was taken out of stock.")).to_be_visible()
+    expect(page.get_by_test_id("stock-row").filter(has_text="CY3391K")).to_have_count(0)
+    page.get_by_role("link", name="Show the batches taken out of stock too").click()
+    expect(page.get_by_test_id("stock-row").filter(has_text="CY3391K")).to_contain_text(
+        "Expired; returned to pharmacy"
+    )
+    page.get_by_role("link", name="Hide the batches taken out of stock").click()
+    row = page.get_by_test_id("stock-row").filter(has_text="CY4410 M")
     # The recall by batch is a click away.
     row.get_by_role("link", name=re.compile("Recall")).click()
     expect(page.get_by_label("Batch/lot")).to_have_value("CY4410 M")

@@ -94,7 +94,6 @@ def test_reminders_cancelled_before_sending_are_counted_not_listed(client, clark
     page = chart(client, clarke)
     assert 'data-status="cancelled"' not in page
     assert f"Show {cancelled} cancelled before sending" in page
-    assert page.count('data-status="cancelled"') == 0
     assert chart(client, clarke, "?reminders=all").count('data-status="cancelled"') == min(
         cancelled, 30
     )

@@ -3,16 +3,19 @@ when. Called through the hooks whenever what a patient should be reminded of cha
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from b12clinic.core.models import Clinic, Patient
-from plans.models import Dose, DoseStatus, PlanStatus
+from plans.models import Dose, DoseStatus, Plan, PlanStatus
 
 from ..models import (
     Channel,
@@ -38,8 +41,8 @@ class Wanted:
     channel: Channel
     send_at: datetime
     for_date: date
-    dose: Dose | None = None
-    recheck: Recheck | None = None
+    dose_id: UUID | None = None
+    recheck_id: UUID | None = None
     note: str = ""
 
 
@@ -63,7 +66,24 @@ def _at(clinic: Clinic, when: datetime, now: datetime) -> tuple[datetime, str]:
     return moved, ("Held until quiet hours end." if moved != when else "")
 
 
-def _wanted(patient: Patient, now: datetime) -> dict[str, Wanted]:
+@dataclass(frozen=True)
+class OpenDose:
+    id: UUID
+    plan_id: UUID
+    due_date: date
+
+
+@dataclass(frozen=True)
+class OpenRecheck:
+    id: UUID
+    due_date: date
+
+
+def _wanted(
+    patient: Patient, now: datetime, doses: list[OpenDose], rechecks: list[OpenRecheck]
+) -> dict[str, Wanted]:
+    """What the patient should be reminded of, from their open doses of active plans (in date
+    order) and pending rechecks with tests."""
     clinic = patient.clinic
     zone = clinic.zone
     today = now.astimezone(zone).date()
@@ -71,69 +91,47 @@ def _wanted(patient: Patient, now: datetime) -> dict[str, Wanted]:
     channels = patient_channels(patient)
     found: dict[str, Wanted] = {}
 
-    doses = list(
-        Dose.objects.filter(
-            plan__patient=patient,
-            plan__status=PlanStatus.ACTIVE,
-            status=DoseStatus.DUE,
-            due_date__lte=horizon,
-        ).order_by("due_date")
-    )
-    earliest_open: dict[object, Dose] = {}
+    def send_at(due: date, lead_days: int) -> tuple[datetime, str]:
+        planned = reminder_times.send_time(
+            due=due, lead_days=lead_days, hour=patient.reminder_hour, zone=zone
+        )
+        return _at(clinic, planned, now)
+
+    earliest_open: dict[UUID, OpenDose] = {}
     for dose in doses:
+        if dose.due_date > horizon:
+            continue
         earliest_open.setdefault(dose.plan_id, dose)
         if dose.due_date < today:
             continue
-        planned = reminder_times.send_time(
-            due=dose.due_date,
-            lead_days=patient.reminder_lead_days,
-            hour=patient.reminder_hour,
-            zone=zone,
-        )
-        send_at, note = _at(clinic, planned, now)
+        when, note = send_at(dose.due_date, patient.reminder_lead_days)
         for channel in channels:
-            found[f"injection_due:{dose.pk}:{dose.due_date}:{channel}"] = Wanted(
-                ReminderKind.INJECTION_DUE, channel, send_at, dose.due_date, dose=dose, note=note
+            found[f"injection_due:{dose.id}:{dose.due_date}:{channel}"] = Wanted(
+                ReminderKind.INJECTION_DUE, channel, when, dose.due_date, dose_id=dose.id, note=note
             )
     for dose in earliest_open.values():
         if dose.due_date >= today:
             continue
-        planned = reminder_times.send_time(
-            due=dose.due_date + timedelta(days=clinic.overdue_reminder_days),
-            lead_days=0,
-            hour=patient.reminder_hour,
-            zone=zone,
-        )
-        send_at, note = _at(clinic, planned, now)
+        when, note = send_at(dose.due_date + timedelta(days=clinic.overdue_reminder_days), 0)
         for channel in channels:
-            found[f"overdue:{dose.pk}:{channel}"] = Wanted(
-                ReminderKind.OVERDUE, channel, send_at, dose.due_date, dose=dose, note=note
+            found[f"overdue:{dose.id}:{channel}"] = Wanted(
+                ReminderKind.OVERDUE, channel, when, dose.due_date, dose_id=dose.id, note=note
             )
-        found[f"overdue_clinic:{dose.pk}"] = Wanted(
-            ReminderKind.OVERDUE_CLINIC, Channel.EMAIL, send_at, dose.due_date, dose=dose
+        found[f"overdue_clinic:{dose.id}"] = Wanted(
+            ReminderKind.OVERDUE_CLINIC, Channel.EMAIL, when, dose.due_date, dose_id=dose.id
         )
 
-    for recheck in Recheck.objects.filter(
-        patient=patient,
-        status=RecheckStatus.PENDING,
-        plan__status=PlanStatus.ACTIVE,
-        due_date__gte=today,
-        due_date__lte=horizon,
-    ).exclude(tests=[]):
-        planned = reminder_times.send_time(
-            due=recheck.due_date,
-            lead_days=patient.reminder_lead_days,
-            hour=patient.reminder_hour,
-            zone=zone,
-        )
-        send_at, note = _at(clinic, planned, now)
+    for recheck in rechecks:
+        if not today <= recheck.due_date <= horizon:
+            continue
+        when, note = send_at(recheck.due_date, patient.reminder_lead_days)
         for channel in channels:
-            found[f"recheck_due:{recheck.pk}:{recheck.due_date}:{channel}"] = Wanted(
+            found[f"recheck_due:{recheck.id}:{recheck.due_date}:{channel}"] = Wanted(
                 ReminderKind.RECHECK_DUE,
                 channel,
-                send_at,
+                when,
                 recheck.due_date,
-                recheck=recheck,
+                recheck_id=recheck.id,
                 note=note,
             )
     return found
@@ -146,36 +144,81 @@ class Synced:
     cancelled: int = 0
 
 
-def reminders_sync_for_patient(*, patient: Patient, now: datetime | None = None) -> Synced:
-    """Make the patient's unsent reminders match their plans, rechecks and preferences. Call it
-    inside the transaction that changed them."""
-    now = now or timezone.now()
-    wanted = _wanted(patient, now)
-    result = Synced()
+NO_LONGER_DUE = "No longer due: the dose, recheck, plan or preferences changed."
+
+
+def _sync(patients: list[Patient], scope: Callable[[str], Q], now: datetime) -> Synced:
+    """Make the unsent reminders of `patients` match their plans, rechecks and preferences, in
+    a fixed number of queries however many patients there are. `scope(path)` narrows a query to
+    these patients through the patient field at `path`. Runs in the caller's transaction."""
+    by_id = {patient.pk: patient for patient in patients}
+    if not by_id:
+        return Synced()
+    # The latest horizon of any clinic here; each patient's own is applied in `_wanted`.
+    until = now.date() + timedelta(days=settings.REMINDER_WINDOW_DAYS + 1)
+    doses: dict[UUID, list[OpenDose]] = defaultdict(list)
+    for dose_id, plan_id, patient_id, due in (
+        Dose.objects.filter(
+            scope("plan__patient"),
+            plan__status=PlanStatus.ACTIVE,
+            status=DoseStatus.DUE,
+            due_date__lte=until,
+        )
+        .order_by("due_date", "sequence")
+        .values_list("pk", "plan_id", "plan__patient_id", "due_date")
+    ):
+        doses[patient_id].append(OpenDose(dose_id, plan_id, due))
+    rechecks: dict[UUID, list[OpenRecheck]] = defaultdict(list)
+    for recheck_id, patient_id, due in (
+        Recheck.objects.filter(
+            scope("patient"),
+            status=RecheckStatus.PENDING,
+            plan__status=PlanStatus.ACTIVE,
+            due_date__gte=now.date() - timedelta(days=1),
+            due_date__lte=until,
+        )
+        .exclude(tests=[])
+        .values_list("pk", "patient_id", "due_date")
+    ):
+        rechecks[patient_id].append(OpenRecheck(recheck_id, due))
+
+    wanted: dict[str, tuple[Patient, Wanted]] = {}
+    for patient in patients:
+        for key, want in _wanted(patient, now, doses[patient.pk], rechecks[patient.pk]).items():
+            wanted[key] = (patient, want)
     existing = {
         r.dedupe_key: r
-        for r in Reminder.objects.select_for_update().filter(
-            Q(patient=patient, kind__in=PATIENT_KINDS)
-        )
+        for r in Reminder.objects.select_for_update()
+        .filter(scope("patient"), kind__in=PATIENT_KINDS)
+        .filter(Q(status=ReminderStatus.PENDING) | Q(dedupe_key__in=list(wanted)))
+        .only("pk", "patient_id", "dedupe_key", "status", "send_at")
+        if r.patient_id in by_id
     }
-    for key, reminder in existing.items():
-        if reminder.status == ReminderStatus.PENDING and key not in wanted:
-            reminder.status = ReminderStatus.CANCELLED
-            reminder.note = "No longer due: the dose, recheck, plan or preferences changed."
-            reminder.save(update_fields=["status", "note", "updated_at"])
-            result.cancelled += 1
+
+    result = Synced()
+    cancel = [
+        r.pk
+        for key, r in existing.items()
+        if r.status == ReminderStatus.PENDING and key not in wanted
+    ]
+    if cancel:
+        Reminder.objects.filter(pk__in=cancel).update(
+            status=ReminderStatus.CANCELLED, note=NO_LONGER_DUE, updated_at=now
+        )
+    result.cancelled = len(cancel)
     new: list[Reminder] = []
-    for key, want in wanted.items():
+    changed: list[Reminder] = []
+    for key, (patient, want) in wanted.items():
         found = existing.get(key)
         if found is None:
             new.append(
                 Reminder(
                     kind=want.kind,
                     channel=want.channel,
-                    clinic=patient.clinic,
+                    clinic_id=patient.clinic_id,
                     patient=patient,
-                    dose=want.dose,
-                    recheck=want.recheck,
+                    dose_id=want.dose_id,
+                    recheck_id=want.recheck_id,
                     for_date=want.for_date,
                     send_at=want.send_at,
                     attempt_at=want.send_at,
@@ -184,58 +227,76 @@ def reminders_sync_for_patient(*, patient: Patient, now: datetime | None = None)
                 )
             )
         elif found.status == ReminderStatus.PENDING and found.send_at != want.send_at:
-            found.send_at = found.attempt_at = want.send_at
-            found.note = want.note
-            found.save(update_fields=["send_at", "attempt_at", "note", "updated_at"])
             result.moved += 1
+            changed.append(found)
         elif found.status == ReminderStatus.CANCELLED:
             # Wanted again (consent given back, a plan resumed): the same row, so one key
             # can never be sent twice.
+            result.created += 1
+            changed.append(found)
+        else:
+            continue
+        if found is not None:
             found.status = ReminderStatus.PENDING
             found.send_at = found.attempt_at = want.send_at
-            found.note = want.note
-            found.save(update_fields=["status", "send_at", "attempt_at", "note", "updated_at"])
-            result.created += 1
-    Reminder.objects.bulk_create(new)
+            found.note, found.updated_at = want.note, now
+    if changed:
+        Reminder.objects.bulk_update(
+            changed, ["status", "send_at", "attempt_at", "note", "updated_at"], batch_size=1000
+        )
+    # A concurrent sync of the same patient may have written a key first: its row stands.
+    Reminder.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
     result.created += len(new)
     return result
+
+
+def reminders_sync_for_patient(*, patient: Patient, now: datetime | None = None) -> Synced:
+    """Make the patient's unsent reminders match their plans, rechecks and preferences. Call it
+    inside the transaction that changed them."""
+    return _sync([patient], lambda path: Q(**{f"{path}_id": patient.pk}), now or timezone.now())
+
+
+def _with_active_plan() -> Exists:
+    return Exists(Plan.objects.filter(patient=OuterRef("pk"), status=PlanStatus.ACTIVE))
 
 
 def patients_to_sync() -> list[str]:
     """The keys the nightly sync is cut by: every patient with an active plan, in id order."""
     return [
         str(pk)
-        for pk in Patient.objects.filter(plans__status=PlanStatus.ACTIVE)
+        for pk in Patient.objects.filter(_with_active_plan())
         .order_by("pk")
         .values_list("pk", flat=True)
-        .distinct()
     ]
 
 
 def reminders_sync_range(*, first: str, last: str, now: datetime | None = None) -> int:
-    """One nightly chunk: the patients with an active plan whose id is in [first, last]."""
+    """One nightly chunk, set-based: the patients with an active plan whose id is in
+    [first, last], all in one transaction and a handful of queries. Returns how many."""
     now = now or timezone.now()
-    count = 0
-    patients = Patient.objects.filter(
-        plans__status=PlanStatus.ACTIVE, pk__gte=first, pk__lte=last
-    ).distinct()
-    for patient in patients.select_related("clinic").order_by("pk"):
-        with transaction.atomic():
-            reminders_sync_for_patient(patient=patient, now=now)
-        count += 1
-    return count
+    with transaction.atomic():
+        patients = list(
+            Patient.objects.filter(_with_active_plan(), pk__gte=first, pk__lte=last)
+            .select_related("clinic")
+            .order_by("pk")
+        )
+        _sync(
+            patients,
+            lambda path: Q(**{f"{path}_id__gte": first, f"{path}_id__lte": last}),
+            now,
+        )
+    return len(patients)
 
 
-def reminders_sync_all(*, now: datetime | None = None) -> int:
-    """Nightly: bring every patient with an active plan in step (new doses enter the window)."""
-    now = now or timezone.now()
-    count = 0
-    patients = Patient.objects.filter(plans__status=PlanStatus.ACTIVE).distinct()
-    for patient in patients.select_related("clinic").iterator(chunk_size=500):
-        with transaction.atomic():
-            reminders_sync_for_patient(patient=patient, now=now)
-        count += 1
-    return count
+def reminders_sync_all(*, now: datetime | None = None, size: int = 2000) -> int:
+    """Every patient with an active plan, range by range (the nightly task fans the same ranges
+    out to workers). Returns the number of patients."""
+    keys = patients_to_sync()
+    for start in range(0, len(keys), size):
+        reminders_sync_range(
+            first=keys[start], last=keys[min(start + size, len(keys)) - 1], now=now
+        )
+    return len(keys)
 
 
 def digests_plan(*, now: datetime | None = None) -> int:

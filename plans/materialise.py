@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from b12clinic.core.models import Clinic
@@ -98,7 +101,7 @@ def doses_extend(*, plan_ids: Sequence[UUID] | None = None, today: date, chunk: 
     ids = list(plans.order_by("id").values_list("id", flat=True))
     created = 0
     for start in range(0, len(ids), chunk):
-        created += _extend_chunk(ids[start : start + chunk], horizon)
+        created += _extend_chunk(ids[start : start + chunk], lambda plan: horizon)
     return created
 
 
@@ -114,17 +117,56 @@ def plans_to_extend() -> list[str]:
 
 def doses_extend_range(*, first: str, last: str, now: datetime) -> int:
     """One nightly chunk: the active plans with ids in [first, last], each from its clinic's
-    date."""
-    by_clinic: dict[UUID, list[UUID]] = defaultdict(list)
-    for plan_id, clinic_id in Plan.objects.filter(
-        status=PlanStatus.ACTIVE, pk__gte=first, pk__lte=last
-    ).values_list("pk", "patient__clinic_id"):
-        by_clinic[clinic_id].append(plan_id)
-    created = 0
-    for clinic in Clinic.objects.filter(pk__in=list(by_clinic)):
-        today = timezone.localdate(now, timezone=clinic.zone)
-        created += doses_extend(plan_ids=by_clinic[clinic.pk], today=today)
-    return created
+    date. Only the plans whose horizon may have reached their next dose are read and rebuilt:
+    on most nights a few in a hundred."""
+    latest = timezone.localdate(now, timezone=ZoneInfo("Etc/GMT-14"))  # no clinic is later
+    last_dose = (
+        Dose.objects.filter(plan=OuterRef("pk"))
+        .exclude(status=DoseStatus.CANCELLED)
+        .order_by("-due_date", "-sequence")
+    )
+    upcoming = (
+        Dose.objects.filter(plan=OuterRef("pk"), status=DoseStatus.DUE, due_date__gte=latest)
+        .order_by()
+        .values("plan_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = list(
+        Plan.objects.filter(
+            status=PlanStatus.ACTIVE, current__isnull=False, pk__gte=first, pk__lte=last
+        )
+        .annotate(
+            last_due=Subquery(last_dose.values("due_date")[:1]),
+            last_phase=Subquery(last_dose.values("phase_id")[:1]),
+            gap=Subquery(last_dose.values("phase__min_interval_days")[:1]),
+            final_phase=Subquery(
+                Phase.objects.filter(version=OuterRef("current"))
+                .order_by("-order")
+                .values("pk")[:1]
+            ),
+            upcoming=Coalesce(Subquery(upcoming), 0),
+        )
+        .values_list(
+            "pk", "patient__clinic_id", "last_due", "last_phase", "gap", "final_phase", "upcoming"
+        )
+    )
+    zones = {c.pk: c.zone for c in Clinic.objects.filter(pk__in={row[1] for row in rows})}
+    horizons = {
+        pk: Horizon.for_today(timezone.localdate(now, timezone=zone)) for pk, zone in zones.items()
+    }
+    # Within a phase a dose comes at least the phase's minimum gap after the one before. With
+    # the plan in its last phase, the next dose beyond the horizon and doses enough still to
+    # come, a rebuild would make nothing.
+    wanting = {
+        pk: horizons[clinic_id]
+        for pk, clinic_id, last_due, last_phase, gap, final_phase, count in rows
+        if last_due is None
+        or last_phase != final_phase
+        or last_due + timedelta(days=gap) <= horizons[clinic_id].until
+        or count < horizons[clinic_id].min_future_maintenance
+    }
+    return _extend_chunk(sorted(wanting), lambda plan: wanting[plan.pk]) if wanting else 0
 
 
 def doses_extend_all(*, now: datetime) -> int:
@@ -141,7 +183,7 @@ def doses_extend_all(*, now: datetime) -> int:
 
 
 @transaction.atomic
-def _extend_chunk(plan_ids: Sequence[UUID], horizon: Horizon) -> int:
+def _extend_chunk(plan_ids: Sequence[UUID], horizon_of: Callable[[Plan], Horizon]) -> int:
     plans = list(
         Plan.objects.filter(id__in=plan_ids, status=PlanStatus.ACTIVE)
         .select_related("current", "patient__clinic")
@@ -174,7 +216,7 @@ def _extend_chunk(plan_ids: Sequence[UUID], horizon: Horizon) -> int:
         clinic_id = plan.patient.clinic_id
         rows.extend(
             (plan.id, clinic_id, phases[due.phase_index].id, due.sequence, due.due)
-            for due in _build(plan, phases, past, horizon)
+            for due in _build(plan, phases, past, horizon_of(plan))
         )
     _insert_doses(rows)
     return len(rows)

@@ -351,7 +351,7 @@ REMINDER_SENDING_TIMEOUT_SECONDS: int = env.int("REMINDER_SENDING_TIMEOUT_SECOND
 REMINDER_WINDOW_DAYS: int = env.int("REMINDER_WINDOW_DAYS", default=60)
 # The nightly jobs (reminder sync, dose horizon) run in chunks of this many patients or plans,
 # one Celery task each (b12clinic/core/nightly.py).
-NIGHTLY_CHUNK_SIZE: int = env.int("NIGHTLY_CHUNK_SIZE", default=500)
+NIGHTLY_CHUNK_SIZE: int = env.int("NIGHTLY_CHUNK_SIZE", default=2000)
 # A batch in stock is flagged on the stock page this many days before it expires.
 STOCK_EXPIRY_WARNING_DAYS: int = env.int("STOCK_EXPIRY_WARNING_DAYS", default=30)
 # SMS: "monitoring.reminders.sms.ConsoleBackend" (development) or

@@ -17,10 +17,8 @@ from __future__ import annotations
 import email
 import logging
 import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -41,6 +39,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
 import django
 from aiosmtpd.controller import Controller
 from materialise import ensure_database
+from workers import celery_workers
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 # aiosmtpd logs every SMTP command at INFO: a cost the benchmark should not measure.
@@ -169,30 +168,7 @@ def main() -> None:
     smtp = Controller(inbox, hostname="127.0.0.1", port=port)
     smtp.start()
     env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "b12clinic",
-                "worker",
-                "--concurrency=1",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"bench{n}@%h",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            start_new_session=True,
-        )
-        for n in range(processes)
-    ]
-    try:
+    with celery_workers(processes, env):
         time.sleep(3)  # workers up
         started = time.monotonic()
         deadline = started + 600
@@ -203,12 +179,7 @@ def main() -> None:
             if not Reminder.objects.filter(pk__in=expected).exclude(status="sent").exists():
                 break
         elapsed = time.monotonic() - started
-    finally:
-        for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            worker.wait(timeout=30)
-        smtp.stop()
+    smtp.stop()
     sent = Reminder.objects.filter(pk__in=expected, status="sent")
     first_sent = min(sent.values_list("sent_at", flat=True))
     last_sent = max(sent.values_list("sent_at", flat=True))

@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/reminders.py
 	$(BIN)/python bench/schedule_pdf.py
 	$(BIN)/python bench/interop.py
+	$(BIN)/python bench/nightly.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis

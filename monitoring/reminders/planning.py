@@ -301,32 +301,47 @@ def reminders_sync_all(*, now: datetime | None = None, size: int = 2000) -> int:
 
 def digests_plan(*, now: datetime | None = None) -> int:
     """Hourly: the nurses' morning list and the clinicians' summary for today, one each per
-    staff member with an email address, at the clinic's digest hours. Idempotent."""
+    staff member with an email address, at the clinic's digest hours. Idempotent, and four
+    queries however many clinics there are."""
     from b12clinic.core.roles import CLINICIAN, NURSE
 
     now = now or timezone.now()
-    created = 0
+    kinds = {NURSE: ReminderKind.NURSE_DIGEST, CLINICIAN: ReminderKind.CLINICIAN_DIGEST}
+    due: dict[tuple[object, str], tuple[Clinic, date, datetime]] = {}
     for clinic in Clinic.objects.all():
         today = now.astimezone(clinic.zone).date()
-        for role, kind, hour in (
-            (NURSE, ReminderKind.NURSE_DIGEST, clinic.nurse_digest_hour),
-            (CLINICIAN, ReminderKind.CLINICIAN_DIGEST, clinic.clinician_digest_hour),
+        for role, hour in (
+            (NURSE, clinic.nurse_digest_hour),
+            (CLINICIAN, clinic.clinician_digest_hour),
         ):
             send_at = reminder_times.send_time(due=today, lead_days=0, hour=hour, zone=clinic.zone)
-            if send_at < now - timedelta(hours=2):
-                continue  # missed today's hour by far: the next one is tomorrow
-            for user in clinic.staff.filter(groups__name=role, is_active=True).exclude(email=""):
-                _, was_new = Reminder.objects.get_or_create(
-                    dedupe_key=f"{kind}:{clinic.pk}:{user.pk}:{today}",
-                    defaults={
-                        "kind": kind,
-                        "channel": Channel.EMAIL,
-                        "clinic": clinic,
-                        "user": user,
-                        "for_date": today,
-                        "send_at": send_at,
-                        "attempt_at": send_at,
-                    },
-                )
-                created += was_new
-    return created
+            if send_at >= now - timedelta(hours=2):  # else missed by far: the next is tomorrow
+                due[(clinic.pk, role)] = (clinic, today, send_at)
+    staff = Clinic.staff.through.objects.filter(
+        clinic_id__in={clinic_id for clinic_id, _ in due},
+        user__is_active=True,
+        user__groups__name__in=list(kinds),
+    ).exclude(user__email="")
+    wanted: dict[str, Reminder] = {}
+    for clinic_id, user_id, role in staff.values_list("clinic_id", "user_id", "user__groups__name"):
+        if (clinic_id, role) not in due:
+            continue
+        clinic, today, send_at = due[(clinic_id, role)]
+        key = f"{kinds[role]}:{clinic_id}:{user_id}:{today}"
+        wanted[key] = Reminder(
+            kind=kinds[role],
+            channel=Channel.EMAIL,
+            clinic=clinic,
+            user_id=user_id,
+            for_date=today,
+            send_at=send_at,
+            attempt_at=send_at,
+            dedupe_key=key,
+        )
+    made = set(
+        Reminder.objects.filter(dedupe_key__in=list(wanted)).values_list("dedupe_key", flat=True)
+    )
+    new = [reminder for key, reminder in wanted.items() if key not in made]
+    # A second beat planning the same hour at once: its rows stand and these are dropped.
+    Reminder.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

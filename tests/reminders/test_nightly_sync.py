@@ -137,3 +137,28 @@ def test_a_cancelled_reminder_wanted_again_is_the_same_row_and_a_stale_one_is_ca
         "cancelled",
         "No longer due: the dose, recheck, plan or preferences changed.",
     )
+
+
+def test_digests_for_every_clinic_cost_four_queries(clinic, other_clinic, nurse, clinician):
+    from monitoring.reminders.planning import digests_plan
+    from tests.conftest import make_user
+
+    nurse.email, clinician.email = "bob@example.org", "alice@example.org"
+    nurse.save()
+    clinician.save()
+    make_user("no-mail", "nurse", clinic=clinic)  # no address: nothing to send to
+    make_user("left", "nurse", clinic=other_clinic, email="left@example.org", is_active=False)
+    make_user("other", "nurse", "clinician", clinic=other_clinic, email="o@example.org")
+    morning = datetime.combine(today(), time(6), tzinfo=clinic.zone)
+    with CaptureQueriesContext(connection) as captured:
+        assert digests_plan(now=morning) == 4
+    assert len(captured) <= 4
+    assert set(Reminder.objects.values_list("kind", "user__username", "clinic_id")) == {
+        ("nurse_digest", nurse.username, clinic.pk),
+        ("clinician_digest", clinician.username, clinic.pk),
+        ("nurse_digest", "other", other_clinic.pk),
+        ("clinician_digest", "other", other_clinic.pk),
+    }
+    assert digests_plan(now=morning + timedelta(minutes=30)) == 0
+    evening = datetime.combine(today(), time(20), tzinfo=clinic.zone)
+    assert digests_plan(now=evening) == 0  # missed by far: tomorrow's is the next

@@ -1,14 +1,14 @@
 """Writing and checking the audit trail.
 
 `audit` appends one row in the caller's transaction: if the change rolls back, so does its
-record. Appends are serialised (on PostgreSQL by the row lock on a one-row chain head, held to
-the end of the transaction), so each row's hash covers the one before it and the chain never
-forks.
+record. Each clinic has its own hash chain, and rows without a clinic go on the system chain.
+Appends to one chain are serialised (on PostgreSQL by the row lock on the chain's head, held to
+the end of the transaction), so each row's hash covers the one before it on its chain and no
+chain forks; appends to different clinics' chains never wait for each other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .clientip import client_ip
-from .models import Action, AuditEvent, Clinic, Patient
+from .models import Action, AuditEvent, Clinic, Patient, chain_of
 
 GENESIS = "0" * 64
 
@@ -104,22 +104,23 @@ def audit(
         reason=reason,
         ip=ip or None,
     )
+    event.chain = chain_of(event.clinic_id)
     if connection.vendor == "postgresql":
         _append_postgresql(event)
     else:
         with transaction.atomic():
-            event.prev_hash = _last_hash() or GENESIS
+            event.prev_hash = _last_hash(event.chain) or GENESIS
             event.hash = event.compute_hash()
             _insert(event)
     return event
 
 
-LAST_HASH = "SELECT hash FROM b12clinic_auditevent ORDER BY id DESC LIMIT 1"
+LAST_HASH = "SELECT hash FROM b12clinic_auditevent WHERE chain = %s ORDER BY id DESC LIMIT 1"
 
 
-def _last_hash() -> str | None:
+def _last_hash(chain: str) -> str | None:
     with connection.cursor() as cursor:
-        cursor.execute(LAST_HASH)
+        cursor.execute(LAST_HASH, [chain])
         row = cursor.fetchone()
         return row[0] if row else None
 
@@ -131,23 +132,27 @@ def _fields() -> list[Any]:
 
 
 def _append_postgresql(event: AuditEvent) -> None:
-    """One statement: move the one-row chain head (its row lock orders concurrent appends, and
-    a waiting append re-reads the head once the lock is free) and insert the row with the
-    head's previous and new hash. Every page view writes one, so this stays one round trip."""
+    """One statement: move the head of the row's chain, made on the chain's first row (its row
+    lock orders concurrent appends to the chain, and a waiting append re-reads the head once
+    the lock is free), and insert the row with the head's previous and new hash. Every page
+    view writes one, so this stays one round trip."""
     fields = _fields()
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     sql = (
-        "WITH head AS (UPDATE b12clinic_audithead SET prev = hash, "
-        "hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex') WHERE id = 1 "
+        "WITH head AS (INSERT INTO b12clinic_auditchain AS c (chain, prev, hash) "
+        "VALUES (%s, %s, encode(sha256(convert_to(%s || %s, 'UTF8')), 'hex')) "
+        "ON CONFLICT (chain) DO UPDATE SET prev = c.hash, "
+        "hash = encode(sha256(convert_to(c.hash || %s, 'UTF8')), 'hex') "
         "RETURNING prev, hash) "
         f"INSERT INTO b12clinic_auditevent ({columns}, prev_hash, hash) "
         f"SELECT {marks}, head.prev, head.hash FROM head RETURNING id, prev_hash, hash"
     )
+    content = event.content_hash()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [event.content_hash(), *values])
+        cursor.execute(sql, [event.chain, GENESIS, GENESIS, content, content, *values])
         event.id, event.prev_hash, event.hash = cursor.fetchone()
     event._state.adding = False
     event._state.db = connection.alias
@@ -180,32 +185,6 @@ def _insert(event: AuditEvent) -> None:
 
 def request_ip(request: Any) -> str | None:
     return client_ip(request)
-
-
-@dataclass(frozen=True)
-class Broken:
-    id: int
-    why: str
-
-
-def verify_chain(*, batch: int = 2000) -> tuple[int, Broken | None]:
-    """Walk the trail oldest first; return how many rows were checked and the first broken
-    link, if any."""
-    previous = GENESIS
-    checked = 0
-    last_id = 0
-    while True:
-        rows = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch])
-        if not rows:
-            return checked, None
-        for row in rows:
-            if row.prev_hash != previous:
-                return checked, Broken(row.id, "it does not point at the row before it")
-            if row.compute_hash() != row.hash:
-                return checked, Broken(row.id, "its content does not match its hash")
-            previous = row.hash
-            checked += 1
-            last_id = row.id
 
 
 def audit_read(

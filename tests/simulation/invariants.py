@@ -42,7 +42,7 @@ class Checker:
         self.changed: set[object] | None = None
         self.since: datetime | None = None
         self.audit_id = 0
-        self.audit_hash = GENESIS
+        self.audit_heads: dict[str, str] = {}  # each chain's last hash
 
     def _changed_plans(self, sim: Simulation, index: int, day: date) -> set[object] | None:
         """The plans of the clinic with a dose written since its last check (every write sets
@@ -600,13 +600,13 @@ class Checker:
         rows = AuditEvent.objects.filter(id__gt=self.audit_id).order_by("id")
         checks = 0
         for row in rows.iterator(chunk_size=2000):
-            if row.prev_hash != self.audit_hash:
+            if row.prev_hash != self.audit_heads.get(row.chain, GENESIS):
                 raise self._fail(
                     sim,
                     day,
                     None,
                     f"The audit trail is broken at row {row.id}: "
-                    "it does not point at the row before it.",
+                    "it does not point at the row before it on its chain.",
                 )
             if row.compute_hash() != row.hash:
                 raise self._fail(
@@ -616,7 +616,7 @@ class Checker:
                     f"The audit trail is broken at row {row.id}: "
                     "its content does not match its hash.",
                 )
-            self.audit_id, self.audit_hash = row.id, row.hash
+            self.audit_id, self.audit_heads[row.chain] = row.id, row.hash
             checks += 1
         return checks
 

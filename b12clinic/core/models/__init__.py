@@ -1,4 +1,13 @@
-from .audit import Action, AuditEvent, AuditImmutable
+from .audit import (
+    LEGACY_CHAIN,
+    SYSTEM_CHAIN,
+    Action,
+    AuditChain,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditImmutable,
+    chain_of,
+)
 from .clinics import (
     PHONE,
     WEEKDAY_DIGITS,
@@ -13,10 +22,14 @@ from .nightly import ChunkStatus, NightChunk
 from .tokens import ApiToken, hash_secret
 
 __all__ = [
+    "LEGACY_CHAIN",
     "PHONE",
+    "SYSTEM_CHAIN",
     "WEEKDAY_DIGITS",
     "Action",
     "ApiToken",
+    "AuditChain",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuditImmutable",
     "ChunkStatus",
@@ -25,6 +38,7 @@ __all__ = [
     "Patient",
     "Product",
     "Sex",
+    "chain_of",
     "hash_secret",
     "validate_time_zone",
     "weekdays_from_digits",

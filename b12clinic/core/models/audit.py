@@ -32,6 +32,14 @@ class Action(models.TextChoices):
     DELETE = "delete", "Deleted"
 
 
+LEGACY_CHAIN = ""
+SYSTEM_CHAIN = "system"
+
+
+def chain_of(clinic_id: object) -> str:
+    return str(clinic_id) if clinic_id else SYSTEM_CHAIN
+
+
 class AuditEvent(models.Model):
     """Who did what to which record (with the before and after), or looked at which patient's
     data, when, and why. Written in the same transaction as the change it records."""
@@ -59,6 +67,9 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # The hash chain the row is on: its clinic's id, "system" for rows without a clinic, or ""
+    # for the single chain every row was on before the cut-over (migration 0015).
+    chain = models.CharField(max_length=40, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 
@@ -69,6 +80,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["clinic_id", "-id"], name="audit_clinic_idx"),
             models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
             models.Index(fields=["at"], name="audit_at_idx"),
+            models.Index(fields=["chain", "id"], name="audit_chain_idx"),
+            models.Index(fields=["action", "-id"], name="audit_action_idx"),
         ]
 
     def __str__(self) -> str:
@@ -108,3 +121,31 @@ class AuditEvent(models.Model):
         """sha256(previous hash + sha256(content)): PostgreSQL computes the same in the
         statement that appends the row (b12clinic/audit.py)."""
         return hashlib.sha256((self.prev_hash + self.content_hash()).encode()).hexdigest()
+
+
+class AuditChain(models.Model):
+    """The head of one hash chain: the last row's hash. Appending moves it under its row lock,
+    so appends to one clinic's chain queue and appends to different clinics' never wait."""
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    prev = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.chain}: {self.hash}"
+
+
+class AuditCheckpoint(models.Model):
+    """How far a chain was last verified: the last row checked and its hash, signed with the
+    server's key, so `verify_audit` goes on from there. Not a clinical record: replaced on
+    each verification."""
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    last_id = models.BigIntegerField()
+    last_hash = models.CharField(max_length=64)
+    rows = models.BigIntegerField()
+    at = models.DateTimeField()
+    signature = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.chain} verified to #{self.last_id}"

@@ -9,13 +9,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Concat, Upper
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from b12clinic.core.models import Clinic
+from b12clinic.core.models import SYSTEM_CHAIN, Clinic, Patient
 
 from .core.access import AuthenticatedRequest, administered_clinics, clinic_admin_required
 from .core.audit import audit_read
@@ -89,16 +89,106 @@ def _events(request: HttpRequest) -> tuple[AuditFilter, QuerySet[AuditEvent]]:
     return form, events
 
 
+PAGE = 100
+
+
+def _filtered(
+    events: QuerySet[AuditEvent], data: dict[str, Any], clinic_ids: list[Any]
+) -> QuerySet[AuditEvent]:
+    """The form's filters, each through an index: patients are found by name or record number
+    first, users by name, and the end date also bounds the id (a row is written the moment it
+    is stamped, so no row stamped before the end has an id past the first stamped a minute
+    after it) so the walk starts there and not at the newest row."""
+    if data["patient"]:
+        text = data["patient"].strip()
+        patients = list(
+            Patient.objects.filter(clinic_id__in=clinic_ids)
+            .annotate(
+                label=Concat(
+                    Upper("family_name"),
+                    Value(", "),
+                    "given_name",
+                    Value(" ("),
+                    "record_number",
+                    Value(")"),
+                    output_field=CharField(),
+                )
+            )
+            .filter(label__icontains=text)
+            .values_list("pk", flat=True)[: PAGE * 5 + 1]
+        )
+        if len(patients) > PAGE * 5:  # too broad to list: read the labels
+            events = events.filter(patient_label__icontains=text)
+        else:
+            events = events.filter(patient_id__in=patients)
+    if data["user"]:
+        name = data["user"].strip()
+        known = User.objects.filter(username__iexact=name).values_list("username", flat=True)
+        events = events.filter(actor_name__in=[*known[:1], name])
+    if data["action"]:
+        events = events.filter(action=data["action"])
+    zone = timezone.get_current_timezone()
+    if data["since"]:
+        start = datetime.combine(data["since"], time(0), zone)
+        events = events.filter(at__gte=start)
+    if data["until"]:
+        end = datetime.combine(data["until"] + timedelta(days=1), time(0), zone)
+        events = events.filter(at__lt=end)
+        later = AuditEvent.objects.filter(at__gte=end + timedelta(minutes=1)).order_by("at")
+        bound = later.values_list("id", flat=True).first()
+        if bound is not None:
+            events = events.filter(id__lt=bound)
+    return events
+
+
+def _sources(request: HttpRequest, form: AuditFilter) -> list[QuerySet[AuditEvent]]:
+    """What the admin may read, as one query per clinic and one for the system rows of their
+    staff: each walks its own index newest first, where one query with an OR would walk every
+    clinic's rows."""
+    clinic_ids = list(_clinics(request.user).values_list("pk", flat=True))
+    staff_ids = User.objects.filter(clinics__in=clinic_ids).values("pk")
+    sources = [AuditEvent.objects.filter(clinic_id=pk) for pk in clinic_ids]
+    sources.append(AuditEvent.objects.filter(chain=SYSTEM_CHAIN, actor__in=staff_ids))
+    if form.is_bound and not form.is_valid():
+        return []
+    if form.is_valid():
+        sources = [_filtered(source, form.cleaned_data, clinic_ids) for source in sources]
+    return sources
+
+
+def _cursor(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
 @clinic_admin_required
 def audit_list(request: AuthenticatedRequest) -> HttpResponse:
-    form, events = _events(request)
-    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    """Newest first, a page at a time by id (keyset): no page costs more than its rows, and
+    nothing counts the whole trail."""
+    form = AuditFilter(request.GET or None)
+    before, after = _cursor(request, "before"), _cursor(request, "after")
+    rows: list[AuditEvent] = []
+    for source in _sources(request, form):
+        if after is not None:
+            rows += source.filter(id__gt=after).order_by("id")[: PAGE + 1]
+        else:
+            if before is not None:
+                source = source.filter(id__lt=before)
+            rows += source.order_by("-id")[: PAGE + 1]
+    rows.sort(key=lambda event: event.id, reverse=after is None)
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    if after is not None:
+        rows.reverse()
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("before", "after", "page"):
+        query.pop(name, None)
+    older = rows[-1].id if rows and (more or after is not None) else None
+    newer = rows[0].id if rows and (before is not None or (after is not None and more)) else None
     return render(
         request,
         "b12clinic/audit_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "rows": rows, "query": query.urlencode(), "older": older, "newer": newer},
     )
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -205,3 +206,43 @@ def test_the_audit_page_runs_the_same_queries_for_few_or_many_rows(client, clini
         return len(captured)
 
     assert queries_with(2) == queries_with(40)
+
+
+def test_the_audit_pages_by_id_newest_first_without_counting(client, clinic_admin, clinic):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = [
+        audit(
+            actor=clinic_admin,
+            action=Action.VIEW,
+            object_type="x",
+            summary=f"look {n}",
+            clinic=clinic,
+        )
+        for n in range(250)
+    ]
+    client.force_login(clinic_admin)
+
+    def page(**query) -> tuple[list[int], str]:
+        html = client.get(reverse("audit_list"), query).content.decode()
+        ids = [int(i) for i in re.findall(r'data-testid="audit-row"><td[^>]*>(\d+)<', html)]
+        return ids, html
+
+    newest = sorted((r.pk for r in rows), reverse=True)
+    first, html = page()
+    assert first == newest[:100]
+    assert 'data-testid="audit-older"' in html and 'data-testid="audit-newer"' not in html
+    second, html = page(before=first[-1])
+    assert second == newest[100:200]
+    with CaptureQueriesContext(connection) as captured:
+        third, html = page(before=second[-1])
+    assert third == newest[200:]
+    assert not any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
+    assert 'data-testid="audit-older"' not in html and 'data-testid="audit-newer"' in html
+    assert page(after=third[0])[0] == second
+    assert page(after=second[0])[0] == first
+    # A filter and a cursor together: the filter stays in the links.
+    filtered, html = page(action="view", before=first[50])
+    assert filtered == newest[51:151]
+    assert "action=view&amp;before=" in html

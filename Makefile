@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/schedule_pdf.py
 	$(BIN)/python bench/interop.py
 	$(BIN)/python bench/nightly.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis

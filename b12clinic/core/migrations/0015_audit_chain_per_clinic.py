@@ -122,7 +122,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="auditevent",
-            index=models.Index(fields=["action", "-id"], name="audit_action_idx"),
+            index=models.Index(
+                fields=["clinic_id", "action", "-id"], name="audit_clinic_action_idx"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="auditevent",
+            index=models.Index(
+                fields=["clinic_id", "actor_name", "-id"], name="audit_clinic_actor_idx"
+            ),
         ),
         migrations.RunPython(cut_over, back),
     ]

@@ -81,7 +81,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
             models.Index(fields=["at"], name="audit_at_idx"),
             models.Index(fields=["chain", "id"], name="audit_chain_idx"),
-            models.Index(fields=["action", "-id"], name="audit_action_idx"),
+            # The audit page's filters, each walked newest first within a clinic.
+            models.Index(fields=["clinic_id", "action", "-id"], name="audit_clinic_action_idx"),
+            models.Index(fields=["clinic_id", "actor_name", "-id"], name="audit_clinic_actor_idx"),
         ]
 
     def __str__(self) -> str:

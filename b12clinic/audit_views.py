@@ -20,6 +20,7 @@ from b12clinic.core.models import SYSTEM_CHAIN, Clinic, Patient
 from .core.access import AuthenticatedRequest, administered_clinics, clinic_admin_required
 from .core.audit import audit_read
 from .core.models import Action, AuditEvent
+from .core.replica import reads_from_replica
 
 
 def _clinics(user: Any) -> QuerySet[Clinic]:
@@ -161,6 +162,7 @@ def _cursor(request: HttpRequest, name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+@reads_from_replica
 @clinic_admin_required
 def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     """Newest first, a page at a time by id (keyset): no page costs more than its rows, and
@@ -192,6 +194,7 @@ def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+@reads_from_replica
 @clinic_admin_required
 def audit_csv(request: AuthenticatedRequest) -> HttpResponse:
     _, events = _events(request)

@@ -139,6 +139,18 @@ else:
         # JIT compilation is for long analytical queries; on the day list's few-millisecond
         # query it spent 0.8 s compiling (bench/day_list.py).
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# A streaming replica of the same PostgreSQL database, for the pages marked to read from it
+# (b12clinic/core/replica.py); without one, everything reads from the primary. Tests mirror it
+# onto the primary.
+if REPLICA_URL := env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **env.db_url_config(REPLICA_URL),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+DATABASE_REPLICA_READS: bool = "replica" in DATABASES
+DATABASE_ROUTERS = ["b12clinic.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from .settings import *  # noqa: F403
-from .settings import STORAGES
+from .settings import DATABASES, STORAGES
 
 # Argon2 is deliberately slow; the suite creates many users. test_settings checks production
 # keeps Argon2 first.
@@ -30,3 +30,8 @@ WHITENOISE_AUTOREFRESH = True
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+
+# The replica alias exists, mirrored onto the test database, with its reads off: the test that
+# switches them on (tests/b12clinic/test_replica.py) names it among its databases.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DATABASE_REPLICA_READS = False

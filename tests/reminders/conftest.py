@@ -206,3 +206,41 @@ def tick(broker: str) -> None:
 
     with app.connection_for_write(broker) as connection:
         app.send_task("monitoring.tasks.deliver_reminders", connection=connection)
+
+
+def database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    return f"postgres://{s['USER']}{password}@{host}/{s['NAME']}"
+
+
+@pytest.fixture
+def workers(inbox, own_redis):
+    started: list[Worker] = []
+
+    def start(concurrency: int = 2, **env: str) -> Worker:
+        worker = Worker(broker=own_redis.url, smtp_port=inbox.port, database=database_url(), **env)
+        worker.start(concurrency)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+        print(worker.output[-3000:])
+
+
+def wait_until(condition, timeout: float, every: float = 0.2, on_wait=None) -> bool:
+    deadline = time.monotonic() + timeout
+    last = 0.0
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if on_wait and time.monotonic() - last > 1.5:
+            on_wait()
+            last = time.monotonic()
+        time.sleep(every)
+    return condition()

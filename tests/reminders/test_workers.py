@@ -15,7 +15,7 @@ from b12clinic.core.models import Patient
 from monitoring.models import Reminder
 from tests.conftest import on_ci
 from tests.plans.recording_helpers import new_plan, open_doses
-from tests.reminders.conftest import Worker, tick
+from tests.reminders.conftest import tick, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -24,13 +24,6 @@ def _postgres_only(transactional_db, migration_data):
         if on_ci():
             pytest.fail("the worker tests need PostgreSQL, and CI must have it")
         pytest.skip("the worker tests need PostgreSQL (set DATABASE_URL)")
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
-    return f"postgres://{s['USER']}{password}@{host}/{s['NAME']}"
 
 
 @pytest.fixture
@@ -42,22 +35,6 @@ def consenting(patient, clinic):
     patient.reminder_email = True
     patient.save()
     return patient
-
-
-@pytest.fixture
-def workers(inbox, own_redis):
-    started: list[Worker] = []
-
-    def start(concurrency: int = 2, **env: str) -> Worker:
-        worker = Worker(broker=own_redis.url, smtp_port=inbox.port, database=database_url(), **env)
-        worker.start(concurrency)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-        print(worker.output[-3000:])
 
 
 def many_due(patient, clinician, count: int) -> set[str]:
@@ -81,19 +58,6 @@ def many_due(patient, clinician, count: int) -> set[str]:
     ]
     Reminder.objects.bulk_create(rows)
     return {str(r.pk) for r in Reminder.objects.filter(dedupe_key__startswith="load:")}
-
-
-def wait_until(condition, timeout: float, every: float = 0.2, on_wait=None) -> bool:
-    deadline = time.monotonic() + timeout
-    last = 0.0
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        if on_wait and time.monotonic() - last > 1.5:
-            on_wait()
-            last = time.monotonic()
-        time.sleep(every)
-    return condition()
 
 
 def test_an_injection_reminder_goes_end_to_end(consenting, clinician, inbox, own_redis, workers):

@@ -148,7 +148,9 @@ def _sources(request: HttpRequest, form: AuditFilter) -> list[QuerySet[AuditEven
     clinic's rows."""
     clinic_ids = list(_clinics(request.user).values_list("pk", flat=True))
     staff_ids = User.objects.filter(clinics__in=clinic_ids).values("pk")
-    sources = [AuditEvent.objects.filter(clinic_id=pk) for pk in clinic_ids]
+    sources: list[QuerySet[AuditEvent]] = [
+        AuditEvent.objects.filter(clinic_id=pk) for pk in clinic_ids
+    ]
     sources.append(AuditEvent.objects.filter(chain=SYSTEM_CHAIN, actor__in=staff_ids))
     if form.is_bound and not form.is_valid():
         return []

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from django.conf import settings
@@ -137,6 +138,12 @@ def _wanted(
     return found
 
 
+class Held(NamedTuple):
+    pk: UUID
+    status: str
+    send_at: datetime
+
+
 @dataclass
 class Synced:
     created: int = 0
@@ -186,13 +193,14 @@ def _sync(patients: list[Patient], scope: Callable[[str], Q], now: datetime) -> 
     for patient in patients:
         for key, want in _wanted(patient, now, doses[patient.pk], rechecks[patient.pk]).items():
             wanted[key] = (patient, want)
-    existing = {
-        r.dedupe_key: r
-        for r in Reminder.objects.select_for_update()
+    # Plain tuples: on a quiet night every pending reminder is read and almost none changes.
+    existing: dict[str, Held] = {
+        key: Held(pk, status, send_at)
+        for pk, patient_id, key, status, send_at in Reminder.objects.select_for_update()
         .filter(scope("patient"), kind__in=PATIENT_KINDS)
         .filter(Q(status=ReminderStatus.PENDING) | Q(dedupe_key__in=list(wanted)))
-        .only("pk", "patient_id", "dedupe_key", "status", "send_at")
-        if r.patient_id in by_id
+        .values_list("pk", "patient_id", "dedupe_key", "status", "send_at")
+        if patient_id in by_id
     }
 
     result = Synced()
@@ -228,18 +236,23 @@ def _sync(patients: list[Patient], scope: Callable[[str], Q], now: datetime) -> 
             )
         elif found.status == ReminderStatus.PENDING and found.send_at != want.send_at:
             result.moved += 1
-            changed.append(found)
         elif found.status == ReminderStatus.CANCELLED:
             # Wanted again (consent given back, a plan resumed): the same row, so one key
             # can never be sent twice.
             result.created += 1
-            changed.append(found)
         else:
             continue
         if found is not None:
-            found.status = ReminderStatus.PENDING
-            found.send_at = found.attempt_at = want.send_at
-            found.note, found.updated_at = want.note, now
+            changed.append(
+                Reminder(
+                    pk=found.pk,
+                    status=ReminderStatus.PENDING,
+                    send_at=want.send_at,
+                    attempt_at=want.send_at,
+                    note=want.note,
+                    updated_at=now,
+                )
+            )
     if changed:
         Reminder.objects.bulk_update(
             changed, ["status", "send_at", "attempt_at", "note", "updated_at"], batch_size=1000

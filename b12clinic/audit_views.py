@@ -125,7 +125,7 @@ def _filtered(
     if data["user"]:
         name = data["user"].strip()
         known = User.objects.filter(username__iexact=name).values_list("username", flat=True)
-        events = events.filter(actor_name__in=[*known[:1], name])
+        events = events.filter(actor_name=known.first() or name)
     if data["action"]:
         events = events.filter(action=data["action"])
     zone = timezone.get_current_timezone()

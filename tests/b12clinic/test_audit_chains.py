@@ -208,3 +208,14 @@ def test_a_single_chain_from_before_is_cut_over_and_nothing_rewritten(
     assert reports[str(clinic.pk)].total == 1 and reports[str(clinic.pk)].broken is None
     tamper(before[2][0])
     assert {r.chain: r for r in verify_chains(full=True)}[""].broken.id == before[2][0]
+
+
+@pytest.mark.django_db
+def test_postgresql_knows_how_actions_and_users_spread_over_clinics():
+    """Without these statistics an action common overall was taken as common in every clinic,
+    and /audit/ walked a clinic's whole trail (1.7 s at 10M rows) for one rare there."""
+    postgres_only()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT stxname FROM pg_statistic_ext ORDER BY stxname")
+        names = [row[0] for row in cursor.fetchall()]
+    assert {"audit_clinic_action_stats", "audit_clinic_actor_stats"} <= set(names)

@@ -27,6 +27,13 @@ CREATE TRIGGER b12clinic_audit_chains_reset
 DROP TRIGGER IF EXISTS b12clinic_audit_head_reset ON b12clinic_auditevent;
 DROP FUNCTION IF EXISTS b12clinic_audit_head_reset();
 DROP TABLE IF EXISTS b12clinic_audithead;
+-- How often each clinic has each action and user: without it PostgreSQL takes an action that is
+-- common overall as common in every clinic, and walks a clinic's whole trail for one that is
+-- rare there instead of using the (clinic, action, id) index (1.7 s at 10M rows).
+CREATE STATISTICS IF NOT EXISTS audit_clinic_action_stats (mcv, dependencies)
+    ON clinic_id, action FROM b12clinic_auditevent;
+CREATE STATISTICS IF NOT EXISTS audit_clinic_actor_stats (mcv, dependencies)
+    ON clinic_id, actor_name FROM b12clinic_auditevent;
 """
 
 
@@ -78,7 +85,9 @@ def back(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
             "DROP TRIGGER IF EXISTS b12clinic_audit_chains_reset ON b12clinic_auditevent; "
-            "DROP FUNCTION IF EXISTS b12clinic_audit_chains_reset();",
+            "DROP FUNCTION IF EXISTS b12clinic_audit_chains_reset(); "
+            "DROP STATISTICS IF EXISTS audit_clinic_action_stats; "
+            "DROP STATISTICS IF EXISTS audit_clinic_actor_stats;",
             params=None,
         )
         single = importlib.import_module("b12clinic.core.migrations.0009_audit_chain_head")

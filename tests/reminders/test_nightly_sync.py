@@ -162,3 +162,29 @@ def test_digests_for_every_clinic_cost_four_queries(clinic, other_clinic, nurse,
     assert digests_plan(now=morning + timedelta(minutes=30)) == 0
     evening = datetime.combine(today(), time(20), tzinfo=clinic.zone)
     assert digests_plan(now=evening) == 0  # missed by far: tomorrow's is the next
+
+
+def test_a_reminder_due_either_way_keeps_its_time_and_its_wait_after_a_failure(
+    open_daily, clinician
+):
+    """A later night once moved every due reminder to "now" (in one slow statement per 1,000
+    rows), and with it cut short the wait a failed attempt had been given."""
+    (patient,) = make_patients(open_daily, clinician, 1, first=2)
+    reminders_sync_for_patient(patient=patient, now=night(0))
+    due = Reminder.objects.filter(patient=patient, status="pending").order_by("send_at")[0]
+    retry_at = due.send_at + timedelta(hours=1)
+    Reminder.objects.filter(pk=due.pk).update(attempts=1, attempt_at=retry_at)
+    key = str(patient.pk)
+    later = due.send_at + timedelta(minutes=30)  # due, and waiting to be tried again
+    reminders_sync_range(first=key, last=key, now=later)
+    due.refresh_from_db()
+    assert (due.status, due.attempt_at) == ("pending", retry_at)
+
+    # A real move still moves: the patient asks for their reminders at another hour.
+    patient.reminder_hour = (patient.reminder_hour + 3) % 24
+    patient.save()
+    future = Reminder.objects.filter(patient=patient, status="pending", send_at__gt=later)
+    before = dict(future.values_list("pk", "send_at"))
+    reminders_sync_range(first=key, last=key, now=later)
+    after = dict(Reminder.objects.filter(pk__in=before).values_list("pk", "send_at"))
+    assert before and all(after[pk] != before[pk] for pk in before)

@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/interop.py
 	$(BIN)/python bench/nightly.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/load.py --baseline 11ed5b9
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis

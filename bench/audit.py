@@ -284,7 +284,8 @@ def main() -> None:
         "no filter": {},
         "patient": {"patient": "Bench8"},
         "user": {"user": "user7"},
-        "action": {"action": "download"},
+        "action, rare": {"action": "download"},  # none in this clinic (the seed's spread)
+        "action": {"action": "view"},
         "dates": {"since": "2027-01-02", "until": "2027-01-03"},
         "last page": {"before": "50"},
         "older page": {"before": "5000000"},
@@ -294,7 +295,7 @@ def main() -> None:
         assert client.get(url, query).status_code == 200, name
         seconds = timed(lambda q=query: client.get(url, q))
         worst = max(worst, seconds)
-        print(f"  {name:<12} {seconds * 1000:7.1f} ms")
+        print(f"  {name:<14} {seconds * 1000:7.1f} ms")
     print(f"  goal (every filter <= 100 ms): {'met' if worst <= 0.1 else 'NOT met'}")
 
 

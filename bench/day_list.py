@@ -130,12 +130,12 @@ def materialise_and_give(plan_ids: list[object]) -> None:
         cursor.execute(
             "INSERT INTO plans_administration (id, dose_id, is_void, setting, given_at, "
             "given_on, given_by_id, given_by_name, site, side, batch, expiry, outcome, "
-            "identity_confirmed, allergies_checked, warnings, notes, reason, recorded_by_id, "
-            "recorded_at) "
+            "identity_confirmed, allergies_checked, warnings, notes, reason, override_reason, "
+            "recorded_by_id, recorded_at) "
             "SELECT gen_random_uuid(), d.id, false, 'clinic', d.due_date + time '10:00', "
             "d.due_date, %s, '', 'deltoid', "
             "CASE WHEN d.sequence %% 2 = 0 THEN 'left' ELSE 'right' END, 'B1', "
-            "d.due_date + 365, 'none', true, true, '[]', '', '', %s, now() "
+            "d.due_date + 365, 'none', true, true, '[]', '', '', '', %s, now() "
             "FROM plans_dose d LEFT JOIN plans_administration a ON a.dose_id = d.id "
             "WHERE d.status = 'given' AND a.id IS NULL",
             [nurse, nurse],
@@ -260,6 +260,51 @@ def measure(large_url: str, small_url: str, total: int) -> None:
     ratio, ratio95 = large[0] / small[0], large[1] / small[1]
     print(f"ratio {total:,} / {MEASURED:,}: median {ratio:.2f}, p95 {ratio95:.2f}")
     print(f"goal (median ratio 1.5 or less): {'met' if ratio <= 1.5 else 'NOT met'}")
+    with using("default"):
+        floor(sides["default"]["client"], sides["default"]["url"])
+
+
+def floor(client: object, url: str) -> None:
+    """The floor: a page through the same middleware, signed in as the same nurse, that reads
+    the clinic's doses for the day in one query and renders a template extending the same base
+    to the same size. Timed alternately with the day list."""
+    from django.http import HttpRequest, HttpResponse
+    from django.template import engines
+    from django.urls import clear_url_caches, path
+
+    from b12clinic import urls
+    from plans.models import Dose
+
+    size = len(client.get(url).content)  # type: ignore[attr-defined]
+    template = engines["django"].from_string(
+        "{% extends 'base.html' %}{% block content %}{% for row in rows %}<p>{{ row.0 }} "
+        "{{ row.1 }}</p>{% endfor %}{{ padding }}{% endblock %}"
+    )
+
+    padding: list[str] = []  # worked out on the first request, then the same each time
+
+    def view(request: HttpRequest) -> HttpResponse:
+        rows = list(Dose.objects.filter(due_date=TODAY).values_list("id", "due_date")[:60])
+        if not padding:
+            html = template.render({"rows": rows, "padding": ""}, request)
+            padding.append("x" * max(0, size - len(html.encode())))
+        return HttpResponse(template.render({"rows": rows, "padding": padding[0]}, request))
+
+    urls.urlpatterns.insert(0, path("bench-floor/", view))
+    clear_url_caches()
+    timings: dict[str, list[float]] = {"page": [], "floor": []}
+    for _ in range(REQUESTS):
+        for name, target in (("page", url), ("floor", "/bench-floor/")):
+            started = time.perf_counter()
+            response = client.get(target)  # type: ignore[attr-defined]
+            timings[name].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (target, response.status_code)
+    page, bottom = statistics.median(timings["page"]), statistics.median(timings["floor"])
+    print(
+        f"floor: the same middleware and base template, one query, {size:,} bytes: median "
+        f"{bottom:.1f} ms; the day list is {page / bottom:.2f}x it "
+        f"(goal <= 3: {'met' if page <= 3 * bottom else 'NOT met'})"
+    )
 
 
 def main() -> None:

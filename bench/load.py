@@ -1,0 +1,433 @@
+"""Benchmark: capacity under a mixed load, through gunicorn on PostgreSQL and Redis.
+
+    .venv/bin/python bench/load.py [--baseline GIT-REF] [--users 1,5,10,25,50] [--seconds 20]
+
+For each code under test (the working tree, and `--baseline` checked out as a git worktree in
+var/, measured in the same run, one after the other), it makes a database of its own with the
+demo clinic and a 1,000-patient clinic, starts `gunicorn --workers 4` with production settings
+(DEBUG off, Redis cache), and ramps virtual users, each signed in as themselves:
+- nurses (half) open /today/ and record one dose in five through the real form;
+- clinicians (a third) open a chart, a plan and its results, and enter a lab result in ten;
+- patients download their schedule as PDF and as a calendar file.
+Each step prints requests/s, errors, and p50/p95/p99 per page; then the saturation point (the
+highest requests/s) and the ratio to the baseline's.
+Goal: saturation >= 3x the baseline's, 0 errors, /today/ p95 <= 500 ms at 25 users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+PASSWORD = "b12demo"
+SEED = """
+import os, sys
+sys.path.insert(0, {bench!r})
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "b12clinic.settings")
+import django
+django.setup()
+from datetime import date
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+call_command("seed_demo", verbosity=0)
+for name, role in (("bench-nurse", "nurse"), ("bench-clinician", "clinician")):
+    user, _ = User.objects.get_or_create(username=name)
+    user.set_password({password!r})
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+import day_list
+day_list.TODAY = date.today()
+plans = day_list.seed_clinic("Load clinic", 1000, 0)
+day_list.materialise_and_give(plans)
+"""
+
+
+class Form(HTMLParser):
+    """The fields of the first form with a POST method, with the values a browser would send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.depth = 0
+        self.select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "").lower() == "post":
+            self.depth += 1
+        if not self.depth or not a.get("name"):
+            first = self.select and self.select not in self.fields and a.get("value")
+            if tag == "option" and first:
+                self.fields[self.select] = a["value"]  # type: ignore[index]
+            return
+        name = a["name"]
+        if tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a or (kind == "radio" and name not in self.fields):
+                    self.fields[name] = a.get("value", "on")
+            elif kind not in ("submit", "button"):
+                self.fields[name] = a.get("value", "")
+        elif tag == "textarea":
+            self.fields[name] = ""
+        elif tag == "select":
+            self.select = name
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self.depth:
+            self.depth = 0
+        if tag == "select":
+            self.select = None
+
+
+def form_fields(html: str) -> dict[str, str]:
+    parser = Form()
+    parser.feed(html)
+    return parser.fields
+
+
+class User:
+    def __init__(self, port: int, username: str) -> None:
+        self.port = port
+        self.username = username
+        self.cookies: dict[str, str] = {}
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None):
+        headers = {
+            "Host": "localhost",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "192.0.2.10",  # as the one trusted proxy appends it
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        }
+        body = None
+        if form is not None:
+            body = urlencode({**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")})
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = "https://localhost/"
+            headers["Origin"] = "https://localhost"
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                content = response.read()
+                break
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        return response.status, response.getheader("Location", ""), content
+
+    def sign_in(self) -> None:
+        self.request("GET", "/accounts/login/")
+        status, _, _ = self.request(
+            "POST", "/accounts/login/", {"username": self.username, "password": PASSWORD}
+        )
+        assert status == 302, f"{self.username} could not sign in ({status})"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.lock = threading.Lock()
+
+    def timed(self, user: User, label: str, method: str, path: str, form=None, ok=(200,)):
+        started = time.perf_counter()
+        try:
+            status, where, body = user.request(method, path, form)
+        except Exception:
+            status, where, body = 0, "", b""
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.times[label].append(elapsed)
+            if status not in ok:
+                self.errors[label] += 1
+        return status, where, body
+
+
+GIVE = re.compile(r'href="(/doses/[0-9a-f-]{36}/give/)')
+
+
+def nurse(user: User, rec: Recorder, rng: random.Random, ids: dict[str, list[str]]) -> None:
+    _, _, page = rec.timed(user, "/today/", "GET", "/today/")
+    html = page.decode(errors="replace")
+    # Today's due doses: an overdue one may have a later dose recorded, which the form refuses.
+    links = GIVE.findall(html[html.find('id="due-heading"') :])
+    if links and rng.random() < 0.2:
+        path = rng.choice(links)
+        status, _, form = rec.timed(user, "give (form)", "GET", path)
+        if status == 200:
+            fields = form_fields(form.decode())
+            fields.update(
+                identity_confirmed="on",
+                allergies_checked="on",
+                stock_batch="other",
+                batch="LOAD1",
+                expiry=(date.today() + timedelta(days=200)).isoformat(),
+            )
+            rec.timed(user, "give (record)", "POST", path, fields, ok=(302,))
+
+
+def clinician(user: User, rec: Recorder, rng: random.Random, ids: dict[str, list[str]]) -> None:
+    n = rng.randrange(len(ids["patients"]))
+    patient, plan = ids["patients"][n], ids["plans"][n]
+    rec.timed(user, "chart", "GET", f"/patients/{patient}/")
+    rec.timed(user, "plan", "GET", f"/plans/{plan}/")
+    rec.timed(user, "results", "GET", f"/patients/{patient}/labs/")
+    if rng.random() < 0.1:
+        path = f"/patients/{patient}/labs/new/"
+        status, _, form = rec.timed(user, "lab (form)", "GET", path)
+        if status == 200:
+            fields = form_fields(form.decode())
+            fields.update(taken_on=date.today().isoformat(), b12_value="350", b12_unit="ng/L")
+            rec.timed(user, "lab (enter)", "POST", path, fields, ok=(302,))
+
+
+def patient(user: User, rec: Recorder, rng: random.Random, ids: dict[str, list[str]]) -> None:
+    rec.timed(user, "schedule.pdf", "GET", "/me/schedule.pdf")
+    rec.timed(user, "schedule.ics", "GET", "/me/schedule.ics")
+
+
+ROLES = [
+    (nurse, "bench-nurse"),
+    (nurse, "nurse"),
+    (clinician, "bench-clinician"),
+    (patient, "patient"),
+]
+
+
+def run_step(port: int, users: int, seconds: float, ids: dict[str, list[str]]) -> Recorder:
+    rec = Recorder()
+    stop = time.monotonic() + seconds
+    ready = threading.Barrier(users + 1)
+
+    def virtual(n: int) -> None:
+        work, username = ROLES[n % len(ROLES)]
+        user = User(port, username)
+        user.sign_in()
+        rng = random.Random(n)
+        ready.wait()
+        while time.monotonic() < stop:
+            work(user, rec, rng, ids)
+
+    threads = [threading.Thread(target=virtual, args=(n,), daemon=True) for n in range(users)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    stop = time.monotonic() + seconds
+    for thread in threads:
+        thread.join(seconds + 120)
+    return rec
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+
+def prepare(source: Path, database: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "b12clinic.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": "redis://127.0.0.1:6379/7",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/8",
+        "SECRET_KEY": "load-bench-" + "k" * 40,
+        "ALLOWED_HOSTS": "localhost",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(source),
+    }
+    served = {**env, "DEBUG": "0", "BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_HOPS": "1"}
+    if os.environ.get("LOAD_REUSE"):  # the data of the last run, as it was left
+        return served
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {database}"],
+        check=True,
+    )
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {database}"],
+        check=True,
+    )
+    script = SEED.format(bench=str(BASE_DIR / "bench"), password=PASSWORD)
+    subprocess.run([sys.executable, "-c", script], cwd=source, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=source,
+        env={**env, "DEBUG": "0"},
+        check=True,
+    )
+    return served
+
+
+def ids_of(env: dict[str, str], source: Path) -> dict[str, list[str]]:
+    script = (
+        "import django,json;django.setup();"
+        "from plans.models import Plan;"
+        "rows=list(Plan.objects.filter(patient__clinic__name='Load clinic',status='active')"
+        ".values_list('patient_id','id')[:500]);"
+        "print(json.dumps({'patients':[str(a) for a,b in rows],'plans':[str(b) for a,b in rows]}))"
+    )
+    import json
+
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=source, env=env, check=True, capture_output=True
+    )
+    return json.loads(out.stdout)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def measure(name: str, source: Path, database: str, steps: list[int], seconds: float) -> float:
+    print(f"== {name} ({source})", flush=True)
+    env = prepare(source, database)
+    ids = ids_of(env, source)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "b12clinic.wsgi",
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--config",
+            "/dev/null",
+        ],
+        cwd=source,
+        env=env,
+        stderr=(BASE_DIR / "var" / f"load-{database}.log").open("wb"),
+    )
+    best = 0.0
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.3)
+        run_step(port, 2, 5, ids)  # warm the workers
+        for users in steps:
+            rec = run_step(port, users, seconds, ids)
+            total = sum(len(v) for v in rec.times.values())
+            errors = sum(rec.errors.values())
+            rate = total / seconds
+            best = max(best, rate)
+            print(f"  {users:>3} users: {rate:6.1f} requests/s, {errors} errors", flush=True)
+            for label in sorted(rec.times):
+                values = rec.times[label]
+                print(
+                    f"      {label:<14} n={len(values):>5}  p50 {pct(values, 0.5):7.0f} ms  "
+                    f"p95 {pct(values, 0.95):7.0f} ms  p99 {pct(values, 0.99):7.0f} ms"
+                    + (f"  errors {rec.errors[label]}" if rec.errors[label] else "")
+                )
+    finally:
+        server.terminate()
+        server.wait(30)
+    print(f"  saturation: {best:.1f} requests/s")
+    return best
+
+
+PROFILE = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "b12clinic.settings")
+import django
+django.setup()
+from django.contrib.auth.models import User
+from django.test import Client
+from pyinstrument import Profiler
+from plans.models import Plan
+plan = Plan.objects.filter(patient__clinic__name="Load clinic", status="active").first()
+from plans.models import Dose
+dose = Dose.objects.filter(plan__patient__clinic__name="Load clinic", status="due").first()
+pages = [
+    ("bench-nurse", "/today/"),
+    ("bench-nurse", f"/doses/{dose.pk}/give/"),
+    ("bench-clinician", f"/patients/{plan.patient_id}/"),
+    ("patient", "/me/schedule.pdf"),
+]
+for username, path in pages:
+    client = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_PROTO="https")
+    client.force_login(User.objects.get(username=username))
+    for _ in range(3):
+        client.get(path)
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(20):
+        assert client.get(path).status_code == 200, path
+    profiler.stop()
+    print(f"---- {path} as {username}, 20 requests")
+    print(profiler.output_text(unicode=False, color=False, show_all=False)[:6000])
+"""
+
+
+def profile(source: Path, database: str) -> None:
+    """Where the heaviest pages spend their time, by pyinstrument, in one process."""
+    env = prepare(source, database)
+    subprocess.run([sys.executable, "-c", PROFILE], cwd=source, env=env, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--baseline", help="a git ref measured first, from a worktree in var/")
+    parser.add_argument("--users", default="1,5,10,25,50")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--profile", action="store_true", help="profile the heaviest pages")
+    args = parser.parse_args()
+    if args.profile:
+        profile(BASE_DIR, "b12clinic_bench_load")
+        return
+    steps = [int(n) for n in args.users.split(",")]
+    baseline = None
+    if args.baseline:
+        tree = BASE_DIR / "var" / "load-baseline"
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(tree)], cwd=BASE_DIR, capture_output=True
+        )
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), args.baseline],
+            cwd=BASE_DIR,
+            check=True,
+            capture_output=True,
+        )
+        baseline = measure(
+            f"baseline {args.baseline}", tree, "b12clinic_bench_load_base", steps, args.seconds
+        )
+    now = measure("this code", BASE_DIR, "b12clinic_bench_load", steps, args.seconds)
+    if baseline:
+        print(f"saturation against the baseline: {now / baseline:.2f}x (goal >= 3x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import statistics
 import sys
@@ -84,8 +83,9 @@ def appends_per_second(writers: int, clinics: list[object], user: object) -> flo
 
 
 def _content_hash(row: dict[str, object]) -> str:
-    material = json.dumps(row, sort_keys=True, default=str)
-    return hashlib.sha256(material.encode()).hexdigest()
+    from b12clinic.core.models.audit import content_hash_of
+
+    return content_hash_of(row)
 
 
 def seed_valid(count: int, clinics: list[object], patients: list[tuple[object, object]]) -> None:

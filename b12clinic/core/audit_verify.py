@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from .audit import GENESIS
 from .models import LEGACY_CHAIN, AuditChain, AuditCheckpoint, AuditEvent, chain_of
+from .models.audit import content_hash_of
 
 # What a row's hash covers, in the order AuditEvent.content() names them.
 CONTENT = (
@@ -63,9 +63,7 @@ def _row_hash(previous: str, values: tuple) -> str:
     content["at"] = content["at"].isoformat()
     for key in ("clinic_id", "patient_id"):
         content[key] = str(content[key]) if content[key] else None
-    material = json.dumps(content, sort_keys=True, default=str)
-    digest = hashlib.sha256(material.encode()).hexdigest()
-    return hashlib.sha256((previous + digest).encode()).hexdigest()
+    return hashlib.sha256((previous + content_hash_of(content)).encode()).hexdigest()
 
 
 def _start(chain: str) -> tuple[int, str, int, str]:

@@ -32,6 +32,12 @@ class Action(models.TextChoices):
     DELETE = "delete", "Deleted"
 
 
+def content_hash_of(content: dict[str, Any]) -> str:
+    """sha256 of a row's content (AuditEvent.content()), as its hash covers it."""
+    material = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
 LEGACY_CHAIN = ""
 SYSTEM_CHAIN = "system"
 
@@ -116,8 +122,7 @@ class AuditEvent(models.Model):
         }
 
     def content_hash(self) -> str:
-        material = json.dumps(self.content(), sort_keys=True, default=str)
-        return hashlib.sha256(material.encode()).hexdigest()
+        return content_hash_of(self.content())
 
     def compute_hash(self) -> str:
         """sha256(previous hash + sha256(content)): PostgreSQL computes the same in the

@@ -42,7 +42,9 @@ class Inbox:
     messages: list[Message] = field(default_factory=list)
     delay: float = 0.0
     refuse: str = ""  # an SMTP reply such as "451 try later", to play a failing server
+    hold_at: int = 0  # the server stops answering once it holds this many messages, until release()
     lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         if self.refuse:
@@ -52,7 +54,16 @@ class Inbox:
         message = email.message_from_bytes(envelope.content)  # type: ignore[attr-defined]
         with self.lock:
             self.messages.append(message)
+            held = self.hold_at and len(self.messages) >= self.hold_at
+        if held:
+            # The sender is left waiting for the reply to this message, so whoever is sending it
+            # is certainly in the middle of its batch.
+            self.released.wait(60)
         return "250 OK"
+
+    def release(self) -> None:
+        self.hold_at = 0
+        self.released.set()
 
     def ids(self) -> list[str]:
         with self.lock:
@@ -70,6 +81,7 @@ def inbox() -> Iterator[Inbox]:
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
     yield box
+    box.release()
     controller.stop()
 
 

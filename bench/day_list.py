@@ -316,6 +316,8 @@ def main() -> None:
     small_url = f"{large_url}_small"
     for url, patients in ((small_url, MEASURED), (large_url, total)):
         ensure_database(url)
+        if os.environ.get("DAY_LIST_REUSE"):  # the data of the last run, as it was left
+            continue
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, __file__, "--seed", str(patients)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -102,6 +103,7 @@ def today(request: AuthenticatedRequest) -> HttpResponse:
             "next_url": _list_url(clinic, day + timedelta(days=1)),
             "today_url": _list_url(clinic, _clinic_today(clinic)),
             "this_url": _list_url(clinic, day),
+            "next_query": "next=" + quote(_list_url(clinic, day), safe="/"),
             "csv_url": f"{reverse('plans:today_csv')}?"
             + urlencode({"date": day.isoformat(), "clinic": str(clinic.pk)}),
         },

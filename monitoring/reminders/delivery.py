@@ -30,6 +30,7 @@ from ..models import (
     ReminderKind,
     ReminderStatus,
 )
+from ..services.checkins import maintenance_given_before
 from . import times as reminder_times
 from .messages import message_context, message_sms
 from .planning import patient_channels
@@ -93,7 +94,10 @@ def reminders_claim(*, now: datetime, limit: int) -> list[Reminder]:
         )
     return list(
         Reminder.objects.filter(claim=token, status=ReminderStatus.SENDING)
-        .select_related("clinic", "patient", "user", "dose__plan__current__product", "recheck")
+        .select_related(
+            "clinic", "patient", "user", "dose__phase", "dose__plan__current__product", "recheck"
+        )
+        .annotate(maintenance_given_before=maintenance_given_before())
         .order_by("attempt_at")
     )
 

@@ -52,7 +52,11 @@ def message_context(reminder: Reminder) -> dict[str, Any]:
         context["checkin_url"] = (
             f"{settings.SITE_URL}{reverse('monitoring:checkin_link', args=[token])}"
         )
-        context["asks_came_back"] = asks_came_back(reminder.dose)
+        context["asks_came_back"] = asks_came_back(
+            reminder.dose,
+            # Worked out for the whole batch when the reminders were claimed.
+            given_before=getattr(reminder, "maintenance_given_before", None),
+        )
     if reminder.kind == ReminderKind.NURSE_DIGEST:
         context.update(_nurse_digest(reminder.clinic, reminder.for_date))
     if reminder.kind == ReminderKind.CLINICIAN_DIGEST:

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 
 from b12clinic.core.access import works_in
 from b12clinic.core.audit import audit
@@ -151,15 +152,29 @@ def _store(
     return checkin
 
 
-def asks_came_back(dose: Dose) -> bool:
+def _maintenance_given_before(plan: object, due_date: object) -> QuerySet[Dose]:
+    return Dose.objects.filter(
+        plan=plan, phase__kind="maintenance", due_date__lt=due_date, status=DoseStatus.GIVEN
+    )
+
+
+def maintenance_given_before(dose: str = "dose") -> Exists:
+    """For a queryset that reaches a dose by `dose`: whether a maintenance dose of the same
+    plan was given before it, as `asks_came_back(..., given_before=)` takes it, so that a batch
+    of reminders asks in one query rather than one each."""
+    return Exists(
+        _maintenance_given_before(OuterRef(f"{dose}__plan"), OuterRef(f"{dose}__due_date"))
+    )
+
+
+def asks_came_back(dose: Dose, *, given_before: bool | None = None) -> bool:
     """The question is asked before a maintenance dose that follows another one: only then is
     there an interval for the symptoms to come back in."""
-    return (
-        dose.phase.kind == "maintenance"
-        and dose.plan.doses.filter(
-            phase__kind="maintenance", due_date__lt=dose.due_date, status=DoseStatus.GIVEN
-        ).exists()
-    )
+    if dose.phase.kind != "maintenance":
+        return False
+    if given_before is None:
+        given_before = _maintenance_given_before(dose.plan_id, dose.due_date).exists()
+    return given_before
 
 
 def symptoms_come_back_alert(*, plan: Plan) -> Alert | None:

@@ -152,7 +152,7 @@ def _store(
     return checkin
 
 
-def _maintenance_given_before(plan: object, due_date: object) -> QuerySet[Dose]:
+def _maintenance_given_before(plan: Any, due_date: Any) -> QuerySet[Dose]:
     return Dose.objects.filter(
         plan=plan, phase__kind="maintenance", due_date__lt=due_date, status=DoseStatus.GIVEN
     )

@@ -102,3 +102,37 @@ def test_pages_keep_their_content_security_policy(page: Page):
     page.get_by_test_id("results-link").click()
     page.get_by_test_id("enter-results").click()
     assert violations == []
+
+
+def test_the_audit_trail_pages_older_and_newer_by_keyset(page: Page):
+    from django.contrib.auth.models import User
+
+    from b12clinic.core.audit import audit
+    from b12clinic.core.models import Action
+
+    demo_seed()
+    clinic = Clinic.objects.get(name__contains="(demo)")
+    writer = User.objects.create(username="page-writer")
+    for n in range(130):
+        audit(actor=writer, action=Action.VIEW, clinic=clinic, summary=f"Row {n:03d} of the test")
+    log_in(page, "admin", DEMO_PASSWORD)
+    page.goto("/audit/")
+    page.get_by_label("User name").fill("page-writer")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.get_by_test_id("audit-row")
+    expect(rows).to_have_count(100)
+    expect(rows.first).to_contain_text("Row 129")
+    expect(rows.last).to_contain_text("Row 030")
+    expect(page.get_by_test_id("audit-newer")).to_have_count(0)
+
+    page.get_by_test_id("audit-older").click()
+    expect(rows).to_have_count(30)
+    expect(rows.first).to_contain_text("Row 029")
+    expect(rows.last).to_contain_text("Row 000")
+    expect(page.get_by_test_id("audit-older")).to_have_count(0)
+    assert "page-writer" in page.url  # the filter is kept from page to page
+
+    page.get_by_test_id("audit-newer").click()
+    expect(rows).to_have_count(100)
+    expect(rows.first).to_contain_text("Row 129")
+    expect(rows.last).to_contain_text("Row 030")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import User
@@ -197,9 +198,22 @@ def _overdue_alert(dose: Dose, days_overdue: int, clinic: Clinic) -> str:
     return ""
 
 
-def _open_doses(clinic: Clinic) -> QuerySet[Dose]:
-    """Open doses of a clinic, each with what its row needs: the patient's last injection site
-    and the number of doses missed before it in its phase."""
+def _open_doses(clinic: Clinic, **narrow: Any) -> list[Dose]:
+    """Open doses of a clinic's active plans, oldest first, then by patient name, each with what
+    its row needs: its phase, plan, patient and product, the patient's last injection site
+    (over all their plans), and the number of doses missed before it in its phase."""
+    # Two queries: the ids from the partial index, then everything else joined to them by
+    # primary key. Joined in one query, PostgreSQL took the partial index's estimate (thousands
+    # of rows where a clinic has a hundred) and hashed every plan and phase of every clinic
+    # (bench/day_list.py). No join to plans to check their status: ending a plan cancels its
+    # open doses, and the status is checked again below on the joined plan.
+    ids = list(
+        Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic, **narrow)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return []
     missed_before = (
         Dose.objects.filter(
             plan=OuterRef("plan"),
@@ -212,37 +226,26 @@ def _open_doses(clinic: Clinic) -> QuerySet[Dose]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    # No join to plans or patients: joined, PostgreSQL scanned every plan of every clinic
-    # (bench/day_list.py). Ending a plan cancels its open doses, so an open dose belongs to an
-    # active plan; the caller checks that again on the prefetched plan.
-    return (
-        Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic)
-        .prefetch_related(
-            "phase",
-            Prefetch("plan__patient", queryset=_with_last_site(Patient.objects.all())),
-            "plan__current__product",
-        )
-        .annotate(missed_before=Coalesce(Subquery(missed_before), 0))
-    )
-
-
-def _with_last_site(patients: QuerySet[Patient]) -> QuerySet[Patient]:
-    """Each patient's last injection site and side, over all their plans."""
     last = (
         Administration.objects.filter(
-            dose__plan__patient=OuterRef("pk"), is_void=False, replaced_by__isnull=True
+            dose__plan__patient=OuterRef("plan__patient"), is_void=False, replaced_by__isnull=True
         )
         .exclude(site="")
         .order_by("-given_on", "-recorded_at")
     )
-    # One subquery for both: each runs once per patient on the page.
+    # One subquery for both: each runs once per row.
     both = last.annotate(both=Concat("site", Value("|"), "side")).values("both")[:1]
-    return patients.annotate(last_site_side=Subquery(both))
-
-
-def _open_in_order(doses: QuerySet[Dose]) -> list[Dose]:
-    """Oldest first, then by patient name; only doses of active plans."""
-    found = [dose for dose in doses if dose.plan.status == PlanStatus.ACTIVE]
+    found = [
+        dose
+        for dose in Dose.objects.filter(pk__in=ids, status=DoseStatus.DUE)
+        .select_related("phase", "plan__patient", "plan__current__product")
+        .annotate(
+            missed_before=Coalesce(Subquery(missed_before), 0),
+            last_site_side=Subquery(both),
+        )
+        .order_by()
+        if dose.plan.status == PlanStatus.ACTIVE
+    ]
     found.sort(
         key=lambda d: (
             d.due_date,
@@ -258,7 +261,7 @@ def _row(
     dose: Dose, *, day: date, clinic: Clinic, more_open: int = 0, recorded_today: str = ""
 ) -> DayRow:
     days_overdue = max(0, (day - dose.due_date).days)
-    both: str | None = dose.plan.patient.last_site_side  # type: ignore[attr-defined]
+    both: str | None = dose.last_site_side  # type: ignore[attr-defined]
     last_site, _, last_side = (both or "").partition("|")
     return DayRow(
         dose=dose,
@@ -280,14 +283,14 @@ def _row(
 def dose_row(*, dose: Dose, day: date) -> DayRow | None:
     """The day-list row for one open dose (for the recording pages), or None if it is not open."""
     clinic = dose.plan.patient.clinic
-    found = _open_in_order(_open_doses(clinic).filter(pk=dose.pk))
+    found = _open_doses(clinic, pk=dose.pk)
     return _row(found[0], day=day, clinic=clinic) if found else None
 
 
 def day_list(*, clinic: Clinic, day: date) -> DayList:
     """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
     open from before (overdue). The same few queries whatever the number of patients."""
-    open_doses = _open_in_order(_open_doses(clinic).filter(due_date__lte=day))
+    open_doses = _open_doses(clinic, due_date__lte=day)
     given = list(
         Administration.objects.filter(
             dose__clinic=clinic,

@@ -235,7 +235,7 @@ def _open_doses(clinic: Clinic, **narrow: Any) -> list[Dose]:
     )
     # One subquery for both: each runs once per row.
     both = last.annotate(both=Concat("site", Value("|"), "side")).values("both")[:1]
-    found = [
+    found: list[Dose] = [
         dose
         for dose in Dose.objects.filter(pk__in=ids, status=DoseStatus.DUE)
         .select_related("phase", "plan__patient", "plan__current__product")

@@ -298,11 +298,11 @@ def day_list(*, clinic: Clinic, day: date) -> DayList:
             dose__given_on=day,
             is_void=False,
             replaced_by__isnull=True,
-        ).select_related("dose__phase", "dose__plan__patient", "given_by", "recorded_by")
+        ).select_related("dose__plan__patient", "given_by", "recorded_by")
     )
     not_given = list(
         DoseNotGiven.objects.filter(on_date=day, dose__clinic=clinic).select_related(
-            "dose__phase", "dose__plan__patient", "recorded_by"
+            "dose__plan__patient", "recorded_by"
         )
     )
     done = [DoneRow(dose=a.dose, given=a, not_given=None) for a in given] + [

@@ -152,6 +152,7 @@ class Recorder:
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
+        self.why: dict[str, int] = defaultdict(int)  # what the page said, for each error
         self.lock = threading.Lock()
 
     def timed(self, user: User, label: str, method: str, path: str, form=None, ok=(200,)):
@@ -165,7 +166,19 @@ class Recorder:
             self.times[label].append(elapsed)
             if status not in ok:
                 self.errors[label] += 1
+                self.why[f"{label}: {status} {reason(body)}"] += 1
         return status, where, body
+
+
+REFUSAL = re.compile(
+    r'class="[^"]*(?:invalid-feedback|alert-danger)[^"]*"[^>]*>(.{0,400}?)</(?:span|div|li)', re.S
+)
+
+
+def reason(body: bytes) -> str:
+    """The first error message a form page shows, so an error can be told from a refusal."""
+    found = REFUSAL.search(body.decode(errors="replace"))
+    return re.sub(r"<[^>]+>|\s+", " ", found.group(1)).strip()[:160] if found else ""
 
 
 GIVE = re.compile(r'href="(/doses/[0-9a-f-]{36}/give/)')
@@ -345,6 +358,8 @@ def measure(name: str, source: Path, database: str, steps: list[int], seconds: f
             rate = total / seconds
             best = max(best, rate)
             print(f"  {users:>3} users: {rate:6.1f} requests/s, {errors} errors", flush=True)
+            for why, count in sorted(rec.why.items()):
+                print(f"      error x{count}: {why}")
             for label in sorted(rec.times):
                 values = rec.times[label]
                 print(

@@ -13,19 +13,58 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import time as clock_time
+from datetime import timedelta
 from email.message import Message
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.utils import timezone
 
+from monitoring.models import Reminder
 from tests.plans.conftest import cyano, hydroxo, patient  # noqa: F401 - fixtures
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # aiosmtpd logs every SMTP command at INFO: noise in a failing test's output.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def consenting(patient, clinic):  # noqa: F811 - the fixture imported above
+    """A patient who takes email reminders, at a clinic open every day with no quiet hours (the
+    suite runs at any hour)."""
+    clinic.open_weekdays = "0123456"
+    clinic.quiet_from = clinic.quiet_until = clock_time(0)
+    clinic.save()
+    patient.email = "nora.quinn@example.org"
+    patient.reminder_email = True
+    patient.save()
+    return patient
+
+
+def due_reminders(dose, count: int) -> set[str]:
+    """`count` email reminders for `dose`, due a minute ago, written as the outbox holds them.
+    Returns their ids, as the X-B12-Reminder header carries them."""
+    now = timezone.now() - timedelta(minutes=1)
+    rows = Reminder.objects.bulk_create(
+        Reminder(
+            kind="injection_due",
+            channel="email",
+            clinic=dose.clinic,
+            patient=dose.plan.patient,
+            dose=dose,
+            for_date=dose.due_date,
+            send_at=now,
+            attempt_at=now,
+            dedupe_key=f"test:{uuid.uuid4()}",
+        )
+        for _ in range(count)
+    )
+    return {str(row.pk) for row in rows}
 
 
 def free_port() -> int:

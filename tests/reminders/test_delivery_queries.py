@@ -2,8 +2,7 @@
 for the whole batch when it is claimed (bench/reminders.py: 3 queries a message made delivery
 a fifth of a plain SMTP client's rate)."""
 
-import uuid
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -11,44 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from b12clinic.core.models import Patient
-from monitoring.models import Reminder
 from monitoring.reminders.delivery import reminders_deliver
 from tests.plans.recording_helpers import give, new_plan, open_doses
+from tests.reminders.conftest import due_reminders
 
 QUESTION = "Did your symptoms come back before this one was due?"
 
 
-@pytest.fixture
-def consenting(patient, clinic):
-    clinic.open_weekdays = "0123456"
-    clinic.quiet_from = clinic.quiet_until = time(0)
-    clinic.save()
-    patient.email = "nora.quinn@example.org"
-    patient.reminder_email = True
-    patient.save()
-    return patient
-
-
-def due_reminders(dose, count: int) -> None:
-    now = timezone.now() - timedelta(minutes=1)
-    Reminder.objects.bulk_create(
-        Reminder(
-            kind="injection_due",
-            channel="email",
-            clinic=dose.clinic,
-            patient=dose.plan.patient,
-            dose=dose,
-            for_date=dose.due_date,
-            send_at=now,
-            attempt_at=now,
-            dedupe_key=f"q:{uuid.uuid4()}",
-        )
-        for _ in range(count)
-    )
-
-
 def sent_with_queries(dose, count: int, inbox) -> tuple[int, list[str]]:
-    Reminder.objects.all().delete()
+    reminders_deliver(budget_seconds=30)  # what the plans queued themselves, and rounds before
     inbox.messages.clear()
     due_reminders(dose, count)
     with CaptureQueriesContext(connection) as captured:

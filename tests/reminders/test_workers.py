@@ -2,8 +2,6 @@
 sending to an SMTP server on loopback, against the PostgreSQL test database."""
 
 import time
-import uuid
-from datetime import time as clock_time
 from datetime import timedelta
 
 import pytest
@@ -15,7 +13,7 @@ from b12clinic.core.models import Patient
 from monitoring.models import Reminder
 from tests.conftest import on_ci
 from tests.plans.recording_helpers import new_plan, open_doses
-from tests.reminders.conftest import tick, wait_until
+from tests.reminders.conftest import due_reminders, tick, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -26,38 +24,10 @@ def _postgres_only(transactional_db, migration_data):
         pytest.skip("the worker tests need PostgreSQL (set DATABASE_URL)")
 
 
-@pytest.fixture
-def consenting(patient, clinic):
-    clinic.open_weekdays = "0123456"
-    clinic.quiet_from = clinic.quiet_until = clock_time(0)  # the suite runs at any hour
-    clinic.save()
-    patient.email = "nora.quinn@example.org"
-    patient.reminder_email = True
-    patient.save()
-    return patient
-
-
 def many_due(patient, clinician, count: int) -> set[str]:
-    """`count` due reminders for one open dose, written as the outbox would hold them."""
+    """`count` due reminders for one open dose of a new plan."""
     plan = new_plan(patient, clinician, "uk_prophylaxis", start=timezone.localdate())
-    dose = open_doses(plan)[0]
-    now = timezone.now() - timedelta(minutes=1)
-    rows = [
-        Reminder(
-            kind="injection_due",
-            channel="email",
-            clinic=patient.clinic,
-            patient=patient,
-            dose=dose,
-            for_date=dose.due_date,
-            send_at=now,
-            attempt_at=now,
-            dedupe_key=f"load:{uuid.uuid4()}",
-        )
-        for _ in range(count)
-    ]
-    Reminder.objects.bulk_create(rows)
-    return {str(r.pk) for r in Reminder.objects.filter(dedupe_key__startswith="load:")}
+    return due_reminders(open_doses(plan)[0], count)
 
 
 def test_an_injection_reminder_goes_end_to_end(consenting, clinician, inbox, own_redis, workers):
@@ -91,7 +61,7 @@ def test_kill_9_of_the_worker_mid_batch_loses_nothing(
     # Beat keeps ticking; a tick gives back rows left in `sending` after the timeout (2 s here).
     done = wait_until(
         lambda: (
-            not Reminder.objects.filter(dedupe_key__startswith="load:")
+            not Reminder.objects.filter(dedupe_key__startswith="test:")
             .exclude(status="sent")
             .exists()
         ),

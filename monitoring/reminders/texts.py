@@ -4,7 +4,8 @@ A reminder that runs to two or three segments costs two or three times as much a
 in pieces; one character outside GSM-7 (an en dash in a test's name) makes it UCS-2, 70
 characters a segment. So every part is written in GSM-7, and when the whole would not fit,
 the least needed words give way first: "texts" in the stop link, a long test name, the end of
-the clinic's name, then courtesy words. The date, the clinic's number and the stop link always stay.
+the clinic's name, courtesy words, then the date's weekday. The date, the clinic's number and
+the stop link always stay.
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ class _Words:
     title: str
     stop: str = "Stop texts: "
     sorry: bool = True  # "Can't make it?" / "Please"
+    weekday: bool = True  # "Thu 1 Jan 2026" / "1 Jan 2026"
 
 
 def sms_text(message: Sms) -> str:
     phone = to_gsm7(message.phone).strip() or "the clinic"
-    when = short_date(message.day, today=message.today, weekday=True)
     title = SHORT_TITLE.get(message.recheck_kind) or to_gsm7(message.recheck_title).strip().lower()
     if not title or len(title) > LONGEST_OWN_TITLE:
         title = ANY_TEST
@@ -61,6 +62,7 @@ def sms_text(message: Sms) -> str:
 
     def write(w: _Words) -> str:
         head = f"{w.name}: " if w.name else ""
+        when = short_date(message.day, today=message.today, weekday=w.weekday)
         stop = f" {w.stop}{message.stop_url}"
         if message.kind == "recall":
             call = f"Please call {phone}." if w.sorry else f"Call {phone}."
@@ -90,6 +92,8 @@ def sms_text(message: Sms) -> str:
         lambda w: replace(w, sorry=False),
         lambda w: replace(w, name=fit(w.name, room_for_name(w) - 2)),
         lambda w: replace(w, title="blood test"),
+        # A number of 40 characters and the longest site address leave no room for the weekday.
+        lambda w: replace(w, weekday=False),
     )
     text = write(words)
     for step in steps:

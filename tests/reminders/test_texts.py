@@ -5,7 +5,7 @@ any date, and a long site address. Pure: no database."""
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from monitoring.reminders.texts import SHORT_TITLE, Sms, sms_text
@@ -33,6 +33,16 @@ DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2040, 12, 31))
 
 
 @settings(max_examples=600, deadline=None)
+@example(  # found by hypothesis: a 35-digit number and the longest site left no room
+    kind="overdue",
+    clinic="0",
+    phone="0" * 35,
+    day=date(2026, 1, 1),
+    ahead=1,
+    stop_url=f"{LONGEST_SITE}/r/222222222",
+    recheck_kind="baseline",
+    title="Baseline bloods",
+)
 @given(
     kind=st.sampled_from(KINDS),
     clinic=NAMES,

@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 
 from b12clinic.core.access import staff_clinics
+from b12clinic.core.lookups import AnyOf
 from b12clinic.core.models import Clinic, Patient
 from plans.rules import adherence, sites
 
@@ -198,10 +199,56 @@ def _overdue_alert(dose: Dose, days_overdue: int, clinic: Clinic) -> str:
     return ""
 
 
-def _open_doses(clinic: Clinic, **narrow: Any) -> list[Dose]:
+# The columns a day-list row shows or decides on. Read alone, a row of about 95 columns costs
+# half as much to fetch and build (timestamps and UUIDs are parsed per column); a field left out
+# here and read by a row would cost a query per row, which tests/plans/test_day_list.py counts.
+_ROW_FIELDS = (
+    "plan_id",
+    "phase_id",
+    "sequence",
+    "due_date",
+    "status",
+    "phase__kind",
+    "phase__end_rule",
+    "phase__doses",
+    "plan__status",
+    "plan__patient_id",
+    "plan__current_id",
+    *(
+        f"plan__patient__{name}"
+        for name in (
+            "record_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "allergies",
+            "cobalt_or_b12_sensitivity",
+            "leber_optic_neuropathy",
+            "pregnant_or_breastfeeding",
+            "other_conditions",
+        )
+    ),
+    *(
+        f"plan__current__{name}"
+        for name in (
+            "product_id",
+            "dose_amount",
+            "dose_unit",
+            "route",
+            "cause",
+            "neurological",
+            "self_administered",
+        )
+    ),
+    "plan__current__product__generic_name",
+)
+
+
+def _open_doses(clinic: Clinic, *, lean: bool = False, **narrow: Any) -> list[Dose]:
     """Open doses of a clinic's active plans, oldest first, then by patient name, each with what
     its row needs: its phase, plan, patient and product, the patient's last injection site
-    (over all their plans), and the number of doses missed before it in its phase."""
+    (over all their plans), and the number of doses missed before it in its phase. `lean`
+    reads only the columns a day-list row uses."""
     # Two queries: the ids from the partial index, then everything else joined to them by
     # primary key. Joined in one query, PostgreSQL took the partial index's estimate (thousands
     # of rows where a clinic has a hundred) and hashed every plan and phase of every clinic
@@ -235,10 +282,12 @@ def _open_doses(clinic: Clinic, **narrow: Any) -> list[Dose]:
     )
     # One subquery for both: each runs once per row.
     both = last.annotate(both=Concat("site", Value("|"), "side")).values("both")[:1]
+    doses = Dose.objects.filter(AnyOf(F("pk"), ids), status=DoseStatus.DUE).select_related(
+        "phase", "plan__patient", "plan__current__product"
+    )
     found: list[Dose] = [
         dose
-        for dose in Dose.objects.filter(pk__in=ids, status=DoseStatus.DUE)
-        .select_related("phase", "plan__patient", "plan__current__product")
+        for dose in (doses.only(*_ROW_FIELDS) if lean else doses)
         .annotate(
             missed_before=Coalesce(Subquery(missed_before), 0),
             last_site_side=Subquery(both),
@@ -290,7 +339,7 @@ def dose_row(*, dose: Dose, day: date) -> DayRow | None:
 def day_list(*, clinic: Clinic, day: date) -> DayList:
     """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
     open from before (overdue). The same few queries whatever the number of patients."""
-    open_doses = _open_doses(clinic, due_date__lte=day)
+    open_doses = _open_doses(clinic, lean=True, due_date__lte=day)
     given = list(
         Administration.objects.filter(
             dose__clinic=clinic,

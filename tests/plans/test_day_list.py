@@ -165,6 +165,52 @@ def test_the_day_list_runs_the_same_queries_for_5_and_200_rows(
     assert len(two_hundred) <= 6, [q["sql"][:120] for q in two_hundred.captured_queries]
 
 
+def test_the_csv_export_runs_the_same_queries_for_5_and_200_rows(
+    client, clinic, clinician, nurse, day_url, travel
+):
+    """The export reads the day list's rows, which carry only the columns a row shows: a column
+    it reads beyond them would cost a query per row."""
+    client.force_login(nurse)
+    csv_url = day_url.replace("/today/", "/today/export.csv")
+    seed_day(clinic, clinician, nurse, 5)
+    client.get(csv_url)
+
+    with CaptureQueriesContext(connection) as five:
+        assert client.get(csv_url).content.decode().count("RX000") == 5
+    seed_day(clinic, clinician, nurse, 195, first=5)
+    with CaptureQueriesContext(connection) as two_hundred:
+        assert client.get(csv_url).content.decode().count("RX00") == 200
+
+    assert len(five) == len(two_hundred)
+
+
+def test_what_a_record_holds_is_shown_as_text_never_as_markup(
+    client, clinic, clinician, nurse, travel
+):
+    patient = make_patient(
+        clinic,
+        clinician,
+        1,
+        given_name='Ann"><img src=x onerror=alert(1)>',
+        family_name="<b>O'Hara</b>",
+        allergies="Latex & <i>nuts</i>\nPenicillin",
+        other_conditions="<script>alert(2)</script> " + "long " * 20,
+        record_number="RX<1>",
+    )
+    new_plan(patient, clinician, "uk_neurological", start=TODAY - timedelta(days=2))
+    client.force_login(nurse)
+
+    page = client.get("/today/").content.decode()
+
+    assert "<img src=x" not in page and "<script>alert" not in page and "<b>O" not in page
+    assert "&lt;B&gt;O&#x27;HARA&lt;/B&gt;, Ann&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "Allergy: Latex &amp; &lt;i&gt;nuts&lt;/i&gt;<br>Penicillin" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt; long long" in page  # cut at 60 characters
+    assert "long " * 12 not in page
+    assert 'data-patient="RX&lt;1&gt;"' in page and "Born 2 Jan 1950 · RX&lt;1&gt;" in page
+    assert 'data-testid="neuro-badge"' in page
+
+
 def test_csv_export_has_every_row_and_cannot_inject_formulas(
     client, clinic, clinician, nurse, day_url, travel
 ):

@@ -14,12 +14,12 @@ from monitoring.services.alerts import alerts_raise_overdue
 from monitoring.services.checkins import checkin_add
 from monitoring.services.labs import Entry, lab_results_add
 from monitoring.services.rechecks import rechecks_lapse
+from plans.day_list import dose_row
 from plans.materialise import doses_extend
 from plans.models import DoseStatus, Plan, StockBatch
 from plans.recording.given import dose_record_given
 from plans.rules import dosing
 from plans.rules.regimens import REGIMENS
-from plans.selectors import dose_row
 from plans.services.patients import patient_create
 from plans.services.prescriptions import Prescription, plan_create
 from plans.stock.services import stock_batch_add

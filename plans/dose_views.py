@@ -29,12 +29,13 @@ from b12clinic.core.models import Action, Clinic
 from b12clinic.core.redirects import safe_next
 from b12clinic.core.roles import CLINICIAN
 
-from . import dose_forms, selectors
+from . import dose_forms
 from .access import (
     get_administration_for_staff,
     get_dose_for_patient,
     get_dose_for_staff,
 )
+from .day_list import day_list, dose_row
 from .exports import day_list_csv
 from .forms import apply_errors
 from .models import Dose, DoseStatus, Plan, Setting
@@ -89,7 +90,7 @@ def today(request: AuthenticatedRequest) -> HttpResponse:
     clinics, clinic, day = _day_list_params(request)
     if clinic is None or day is None:
         return render(request, "plans/today.html", {"clinics": clinics, "listing": None})
-    listing = selectors.day_list(clinic=clinic, day=day)
+    listing = day_list(clinic=clinic, day=day)
     return render(
         request,
         "plans/today.html",
@@ -115,7 +116,7 @@ def today_csv(request: AuthenticatedRequest) -> HttpResponse:
     _, clinic, day = _day_list_params(request)
     if clinic is None or day is None:
         raise Http404("You are not a member of any clinic.")
-    listing = selectors.day_list(clinic=clinic, day=day)
+    listing = day_list(clinic=clinic, day=day)
     patients = [row.patient for row in listing.overdue + listing.due]
     audit(
         actor=request.user,
@@ -164,7 +165,7 @@ def _dose_context(request: HttpRequest, dose: Dose) -> dict[str, Any]:
         "dose": dose,
         "patient": dose.plan.patient,
         "version": dose.plan.current,
-        "row": selectors.dose_row(dose=dose, day=_clinic_today(clinic)),
+        "row": dose_row(dose=dose, day=_clinic_today(clinic)),
         "next": _back(request, dose),
     }
 

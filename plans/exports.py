@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .selectors import DayList
+from .day_list import DayList
 
 
 def day_list_csv(listing: DayList) -> str:
@@ -43,7 +43,7 @@ def day_list_csv(listing: DayList) -> str:
                     row.patient.given_name,
                     row.patient.date_of_birth.isoformat(),
                     row.patient.record_number,
-                    row.version.product.generic_name,
+                    row.version.product_name,
                     row.version.dose_display,
                     row.version.route,
                     row.position,

@@ -23,6 +23,11 @@ def format_amount(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
+def format_dose(amount: Decimal, unit: str) -> str:
+    """An amount in the unit it was prescribed in: '1 mg', '0.5 mL'."""
+    return f"{format_amount(amount)} {unit}"
+
+
 def format_mcg(mcg: int) -> str:
     """1000 -> '1 mg', 250 -> '250 mcg', 1500 -> '1.5 mg', 1001 -> '1001 mcg' (never a
     three-decimal milligram figure, which could be read as thousands)."""

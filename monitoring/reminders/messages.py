@@ -97,7 +97,7 @@ def message_sms(reminder: Reminder, context: dict[str, Any]) -> str:
 
 
 def _nurse_digest(clinic: Clinic, day: date) -> dict[str, Any]:
-    from plans.selectors import day_list
+    from plans.day_list import day_list
 
     found = day_list(clinic=clinic, day=day)
     return {"day": day, "due": found.due, "overdue": found.overdue}

@@ -139,7 +139,7 @@ class PlanVersion(models.Model):
 
     @property
     def dose_display(self) -> str:
-        return f"{dosing.format_amount(self.dose_amount)} {self.dose_unit}"
+        return dosing.format_dose(self.dose_amount, self.dose_unit)
 
 
 class Phase(models.Model):

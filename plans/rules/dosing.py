@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from b12clinic.core.medicines import Route, format_amount, format_mcg
+from b12clinic.core.medicines import Route, format_amount, format_dose, format_mcg
 
 
 class Severity(StrEnum):
@@ -65,7 +65,7 @@ class ParsedDose:
 
     @property
     def display(self) -> str:
-        return f"{format_amount(self.amount)} {self.unit}"
+        return format_dose(self.amount, self.unit)
 
 
 @dataclass(frozen=True)

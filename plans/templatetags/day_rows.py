@@ -12,12 +12,13 @@ import html
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from b12clinic.templatetags.links import link_to
+from b12clinic.core.links import link_shape, link_to
 from plans.rules import dates
 
 register = template.Library()
@@ -64,7 +65,25 @@ def flags(patient: Any, version: Any) -> SafeString:
     return mark_safe("\n".join(parts))
 
 
-def _row(row: Any, *, today: date, next_query: str) -> str:
+class _Links:
+    """A row's four links, each name's path looked up once per list rather than once per row."""
+
+    NAMES = (
+        "monitoring:patient_detail",
+        "plans:dose_give",
+        "plans:dose_not_given",
+        "monitoring:checkin_new",
+    )
+
+    def __init__(self) -> None:
+        self.shapes = {name: link_shape(name) for name in self.NAMES}
+
+    def __call__(self, name: str, key: UUID) -> str:
+        shape = self.shapes[name]
+        return f"{shape[0]}{key}{shape[1]}" if shape else link_to(name, key)
+
+
+def _row(row: Any, *, today: date, next_query: str, link: _Links) -> str:
     dose, patient, version = row.dose, row.patient, row.version
     overdue = row.days_overdue
     due = _e(dates.short_date(dose.due_date, today=today, weekday=True))
@@ -87,19 +106,19 @@ def _row(row: Any, *, today: date, next_query: str) -> str:
         else ""
     )
     record, after = _e(patient.record_number), _e(next_query)
-    give, not_given = link_to("plans:dose_give", dose.pk), link_to("plans:dose_not_given", dose.pk)
-    symptoms = link_to("monitoring:checkin_new", patient.pk)
+    give, not_given = link("plans:dose_give", dose.pk), link("plans:dose_not_given", dose.pk)
+    symptoms = link("monitoring:checkin_new", patient.pk)
     return (
         f'<tr data-testid="day-row" data-patient="{record}" '
         f'class="{"day-overdue" if overdue else ""}">\n'
         "  <td>\n"
-        f'    <a class="fw-semibold" href="{link_to("monitoring:patient_detail", patient.pk)}">'
+        f'    <a class="fw-semibold" href="{link("monitoring:patient_detail", patient.pk)}">'
         f"{_e(patient)}</a>\n"
         f'    <div class="small">Born {patient.date_of_birth:%-d %b %Y} · {record}</div>\n'
         f'    <div class="d-flex flex-wrap gap-1 mt-1">{flags(patient, version)}</div>{notes}\n'
         "  </td>\n"
         "  <td>\n"
-        f"    {_e(_capfirst(version.product.generic_name))} {_e(version.dose_display)} "
+        f"    {_e(_capfirst(version.product_name))} {_e(version.dose_display)} "
         f"{_e(version.route)}\n"
         f'    <div class="small">{_e(_capfirst(row.position))}</div>\n'
         f'    <div class="small text-body-secondary">Due {due}</div>{home}\n'
@@ -125,5 +144,7 @@ def _row(row: Any, *, today: date, next_query: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def day_rows(context: Any, rows: Iterable[Any]) -> SafeString:
-    today, next_query = context["today"], context["next_query"]
-    return mark_safe("".join(_row(row, today=today, next_query=next_query) for row in rows))
+    today, next_query, link = context["today"], context["next_query"], _Links()
+    return mark_safe(
+        "".join(_row(row, today=today, next_query=next_query, link=link) for row in rows)
+    )

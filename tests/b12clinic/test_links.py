@@ -6,7 +6,7 @@ import pytest
 from django.template import Context, Template
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 
-from b12clinic.templatetags.links import link_to
+from b12clinic.core.links import link_to
 
 
 @pytest.mark.parametrize(

@@ -74,8 +74,8 @@ def test_seed_demo_leaves_the_nurse_due_and_overdue_patients_today():
     from django.utils import timezone
 
     from monitoring.models import Alert
+    from plans.day_list import day_list
     from plans.models import Administration
-    from plans.selectors import day_list
 
     seed()
     clinic = Clinic.objects.get()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from b12clinic.core.models import Clinic
 from b12clinic.demo import demo_seed
 from monitoring.models import Alert
-from plans.selectors import day_list
+from plans.day_list import day_list
 
 pytestmark = pytest.mark.django_db
 

@@ -400,7 +400,7 @@ def test_digests_for_nurses_and_clinicians(
     clinician.save()
     # Started a week ago with nothing given: some doses overdue, maybe one due today.
     new_plan(consenting, clinician, "uk_standard", start=today() - timedelta(days=7))
-    from plans.selectors import day_list
+    from plans.day_list import day_list
 
     expected = day_list(clinic=clinic_open_daily, day=today())
     assert expected.overdue

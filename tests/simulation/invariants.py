@@ -22,8 +22,9 @@ from monitoring.documents.schedule import schedule_document
 from monitoring.models import Alert, AlertKind, Recheck, Reminder, ReminderKind
 from monitoring.reminders.planning import patient_channels
 from monitoring.selectors import overdue_rechecks
+from plans.day_list import day_list
 from plans.models import Administration, Dose, DoseNotGiven, DoseStatus, Phase, Plan, PlanStatus
-from plans.selectors import day_list, plan_adherence
+from plans.selectors import plan_adherence
 
 from .world import Simulation
 

@@ -33,13 +33,13 @@ from monitoring.reminders import tasks as reminder_tasks
 from monitoring.services.checkins import checkin_add
 from monitoring.services.labs import Entry, lab_results_add
 from plans import tasks as plans_tasks
+from plans.day_list import day_list
 from plans.models import Dose, DoseStatus, Plan, PlanStatus
 from plans.recording.given import dose_record_given, dose_record_given_outside
 from plans.recording.not_given import dose_record_not_given
 from plans.rules import dosing
 from plans.rules.regimens import REGIMENS
 from plans.rules.schedule import EndRule, IntervalUnit, PhaseKind, add_months
-from plans.selectors import day_list
 from plans.services.patients import patient_create
 from plans.services.prescriptions import (
     Prescription,
@@ -324,15 +324,21 @@ class Simulation:
     def nurse_day(self, index: int, day: date) -> None:
         clinic = self.clinics[index]
         listing = day_list(clinic=clinic, day=day)
-        for row in listing.overdue + listing.due:
+        rows = listing.overdue + listing.due
+        # The list's rows are read-only records; the services take the dose itself.
+        doses = Dose.objects.select_related(
+            "phase", "plan__patient", "plan__current__product"
+        ).in_bulk([r.dose.pk for r in rows])
+        for row in rows:
             person = self.by_record[row.patient.record_number]
-            visit = self.visit_for(person, row.dose, day)
+            dose = doses[row.dose.pk]
+            visit = self.visit_for(person, dose, day)
             if visit.kind in ("clinic", "early") and visit.on <= day:
-                self.give(person, row.dose, day)
+                self.give(person, dose, day)
             elif visit.kind == "did_not_attend" and visit.on <= day:
-                self.not_given(person, row.dose, day)
+                self.not_given(person, dose, day)
             elif visit.kind == "elsewhere" and visit.recorded_on and visit.recorded_on <= day:
-                self.given_elsewhere(person, row.dose, day, visit.on)
+                self.given_elsewhere(person, dose, day, visit.on)
         # Patients who come a day or two early for a dose not yet due.
         window = clinic.on_time_window_days
         for dose in self._earliest_open_doses(index, until=day + timedelta(days=window)):

@@ -131,6 +131,11 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", "Not recorded"
 
 
+def listed_name(family_name: str, given_name: str) -> str:
+    """A patient as lists show them, family name first: 'QUINN, Nora'."""
+    return f"{family_name.upper()}, {given_name}"
+
+
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
@@ -214,7 +219,7 @@ class Patient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.family_name.upper()}, {self.given_name}"
+        return listed_name(self.family_name, self.given_name)
 
     @property
     def full_name(self) -> str:

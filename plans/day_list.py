@@ -1,0 +1,321 @@
+"""The nurse's day list: who needs an injection on a day at a clinic, and what was recorded.
+
+The open rows are read as values into the small records below, not as model instances: a
+clinic's list runs to a few hundred rows joined over six tables, and building and parsing them as
+models was a third of the page (bench/day_list.py). The records carry the names the models use,
+so templates, the CSV export and the digests read either alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
+
+from b12clinic.core.lookups import AnyOf
+from b12clinic.core.medicines import format_dose
+from b12clinic.core.models import Clinic
+from b12clinic.core.models.clinics import listed_name
+from plans.rules import sites
+
+from .models import Administration, Cause, Dose, DoseNotGiven, DoseStatus, PlanStatus, Site
+
+
+@dataclass(frozen=True, slots=True)
+class RowDose:
+    pk: UUID
+    plan_id: UUID
+    sequence: int
+    due_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class RowPatient:
+    """What a row shows of the patient: two identifiers and everything to check first."""
+
+    pk: UUID
+    record_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    allergies: str
+    cobalt_or_b12_sensitivity: bool
+    leber_optic_neuropathy: bool
+    pregnant_or_breastfeeding: bool
+    other_conditions: str
+
+    def __str__(self) -> str:
+        return listed_name(self.family_name, self.given_name)
+
+
+@dataclass(frozen=True, slots=True)
+class RowVersion:
+    """What a row shows of the plan's current prescription."""
+
+    dose_amount: Decimal
+    dose_unit: str
+    route: str
+    cause: str
+    neurological: bool
+    self_administered: bool
+    product_name: str
+
+    @property
+    def dose_display(self) -> str:
+        return format_dose(self.dose_amount, self.dose_unit)
+
+
+def _columns(record: type, prefix: str, **named: str) -> list[str]:
+    return [named.get(f.name, f"{prefix}{f.name}") for f in fields(record)]
+
+
+_DOSE = _columns(RowDose, "")
+_PATIENT = _columns(RowPatient, "plan__patient__", pk="plan__patient_id")
+_VERSION = _columns(
+    RowVersion, "plan__current__", product_name="plan__current__product__generic_name"
+)
+_PHASE = ["phase__kind", "phase__end_rule", "phase__doses", "missed_before", "last_site_side"]
+_P, _V = len(_DOSE), len(_DOSE) + len(_PATIENT)
+_H = _V + len(_VERSION)
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One patient to inject: their plan's earliest open dose up to the day."""
+
+    dose: RowDose
+    patient: RowPatient
+    version: RowVersion
+    days_overdue: int
+    position: str
+    last_site: str
+    last_side: str
+    suggested: sites.SiteChoice
+    alert: str
+    more_open: int  # later open doses of the same plan, up to the day
+    recorded_today: str  # e.g. an earlier "not given" today for a dose that stays due
+
+    @property
+    def last_site_display(self) -> str:
+        return site_words(self.last_site, self.last_side)
+
+    @property
+    def suggested_display(self) -> str:
+        return site_words(self.suggested.site, self.suggested.side)
+
+
+@dataclass(frozen=True)
+class DoneRow:
+    dose: Dose
+    given: Administration | None
+    not_given: DoseNotGiven | None
+
+    @property
+    def patient(self) -> Any:
+        return self.dose.plan.patient
+
+    @property
+    def recorded_at(self) -> datetime:
+        if self.given is not None and self.given.given_at is not None:
+            return self.given.given_at
+        record = self.given or self.not_given
+        assert record is not None
+        return record.recorded_at
+
+
+@dataclass(frozen=True)
+class DayList:
+    clinic: Clinic
+    day: date
+    overdue: list[DayRow]
+    due: list[DayRow]
+    done: list[DoneRow]
+
+
+class _Open(NamedTuple):
+    dose: RowDose
+    patient: RowPatient
+    version: RowVersion
+    kind: str
+    end_rule: str
+    phase_doses: int | None
+    missed_before: int
+    last_site_side: str | None
+
+
+_SITE_WORDS = {str(value): str(label).split(" (")[0] for value, label in Site.choices}
+
+
+def site_words(site: str, side: str) -> str:
+    if not site:
+        return ""
+    label = _SITE_WORDS.get(site, site)
+    return f"{side.capitalize()} {label.lower()}".strip() if side else label
+
+
+def _position(found: _Open) -> str:
+    if found.kind == "maintenance":
+        return "maintenance"
+    number = found.dose.sequence - found.missed_before
+    if found.end_rule == "after_doses" and found.phase_doses:
+        return f"loading {number} of {found.phase_doses}"
+    return f"loading {number}"
+
+
+def _overdue_alert(version: RowVersion, days_overdue: int, clinic: Clinic) -> str:
+    if days_overdue <= clinic.overdue_alert_days:
+        return ""
+    if version.neurological:
+        return f"Overdue {days_overdue} days with neurological involvement: tell the clinician."
+    if version.cause == Cause.PERNICIOUS_ANAEMIA:
+        return f"Overdue {days_overdue} days with pernicious anaemia: tell the clinician."
+    return ""
+
+
+def _open_doses(clinic: Clinic, **narrow: Any) -> list[_Open]:
+    """Open doses of a clinic's active plans, oldest first, then by patient name, each with what
+    its row needs: its phase, patient and prescription, the patient's last injection site (over
+    all their plans), and the number of doses missed before it in its phase."""
+    # Two queries: the ids from the partial index, then everything else joined to them by
+    # primary key. Joined in one query, PostgreSQL took the partial index's estimate (thousands
+    # of rows where a clinic has a hundred) and hashed every plan and phase of every clinic
+    # (bench/day_list.py).
+    ids = list(
+        Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic, **narrow)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return []
+    missed_before = (
+        Dose.objects.filter(
+            plan=OuterRef("plan"),
+            phase=OuterRef("phase"),
+            status=DoseStatus.NOT_GIVEN,
+            sequence__lt=OuterRef("sequence"),
+        )
+        .order_by()
+        .values("plan")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last = (
+        Administration.objects.filter(
+            dose__plan__patient=OuterRef("plan__patient"), is_void=False, replaced_by__isnull=True
+        )
+        .exclude(site="")
+        .order_by("-given_on", "-recorded_at")
+    )
+    # One subquery for both: each runs once per row.
+    both = last.annotate(both=Concat("site", Value("|"), "side")).values("both")[:1]
+    found = [
+        _Open(
+            RowDose(*values[:_P]),
+            RowPatient(*values[_P:_V]),
+            RowVersion(*values[_V:_H]),
+            *values[_H:],
+        )
+        for values in Dose.objects.filter(
+            AnyOf(F("pk"), ids), status=DoseStatus.DUE, plan__status=PlanStatus.ACTIVE
+        )
+        .annotate(
+            missed_before=Coalesce(Subquery(missed_before), 0),
+            last_site_side=Subquery(both),
+        )
+        .order_by()
+        .values_list(*_DOSE, *_PATIENT, *_VERSION, *_PHASE)
+    ]
+    found.sort(
+        key=lambda o: (
+            o.dose.due_date,
+            o.patient.family_name.lower(),
+            o.patient.given_name.lower(),
+            str(o.dose.pk),
+        )
+    )
+    return found
+
+
+def _row(
+    found: _Open, *, day: date, clinic: Clinic, more_open: int = 0, recorded_today: str = ""
+) -> DayRow:
+    days_overdue = max(0, (day - found.dose.due_date).days)
+    last_site, _, last_side = (found.last_site_side or "").partition("|")
+    return DayRow(
+        dose=found.dose,
+        patient=found.patient,
+        version=found.version,
+        days_overdue=days_overdue,
+        position=_position(found),
+        last_site=last_site,
+        last_side=last_side,
+        suggested=sites.suggest_site(
+            route=found.version.route, last_site=last_site, last_side=last_side
+        ),
+        alert=_overdue_alert(found.version, days_overdue, clinic),
+        more_open=more_open,
+        recorded_today=recorded_today,
+    )
+
+
+def dose_row(*, dose: Dose, day: date) -> DayRow | None:
+    """The day-list row for one open dose (for the recording pages), or None if it is not open."""
+    clinic = dose.plan.patient.clinic
+    found = _open_doses(clinic, pk=dose.pk)
+    return _row(found[0], day=day, clinic=clinic) if found else None
+
+
+def day_list(*, clinic: Clinic, day: date) -> DayList:
+    """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
+    open from before (overdue). The same few queries whatever the number of patients."""
+    open_doses = _open_doses(clinic, due_date__lte=day)
+    given = list(
+        Administration.objects.filter(
+            dose__clinic=clinic,
+            dose__status=DoseStatus.GIVEN,
+            dose__given_on=day,
+            is_void=False,
+            replaced_by__isnull=True,
+        ).select_related("dose__plan__patient", "given_by", "recorded_by")
+    )
+    not_given = list(
+        DoseNotGiven.objects.filter(on_date=day, dose__clinic=clinic).select_related(
+            "dose__plan__patient", "recorded_by"
+        )
+    )
+    done = [DoneRow(dose=a.dose, given=a, not_given=None) for a in given] + [
+        DoneRow(dose=n.dose, given=None, not_given=n) for n in not_given
+    ]
+    done.sort(key=lambda row: row.recorded_at)
+    not_given_today = {n.dose.plan_id: n for n in not_given}
+
+    first: dict[UUID, _Open] = {}
+    extra: dict[UUID, int] = {}
+    for found in open_doses:
+        plan_id = found.dose.plan_id
+        if plan_id in first:
+            extra[plan_id] = extra.get(plan_id, 0) + 1
+        else:
+            first[plan_id] = found
+    overdue: list[DayRow] = []
+    due: list[DayRow] = []
+    for plan_id, found in first.items():
+        earlier = not_given_today.get(plan_id)
+        row = _row(
+            found,
+            day=day,
+            clinic=clinic,
+            more_open=extra.get(plan_id, 0),
+            recorded_today=(
+                f"Not given earlier today: {earlier.get_reason_display().lower()}"
+                if earlier
+                else ""
+            ),
+        )
+        (overdue if row.days_overdue > 0 else due).append(row)
+    return DayList(clinic=clinic, day=day, overdue=overdue, due=due, done=done)

@@ -181,17 +181,11 @@ def _open_doses(clinic: Clinic, **narrow: Any) -> list[_Open]:
     """Open doses of a clinic's active plans, oldest first, then by patient name, each with what
     its row needs: its phase, patient and prescription, the patient's last injection site (over
     all their plans), and the number of doses missed before it in its phase."""
-    # Two queries: the ids from the partial index, then everything else joined to them by
-    # primary key. Joined in one query, PostgreSQL took the partial index's estimate (thousands
-    # of rows where a clinic has a hundred) and hashed every plan and phase of every clinic
-    # (bench/day_list.py).
-    ids = list(
-        Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic, **narrow)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    if not ids:
-        return []
+    # The ids from the partial index first, as an array, then everything else joined to them by
+    # primary key. As a plain join or `IN (SELECT ...)`, PostgreSQL took the partial index's
+    # estimate (thousands of rows where a clinic has a hundred) and hashed every plan and phase
+    # of every clinic (bench/day_list.py).
+    ids = Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic, **narrow).order_by()
     missed_before = (
         Dose.objects.filter(
             plan=OuterRef("plan"),
@@ -206,7 +200,10 @@ def _open_doses(clinic: Clinic, **narrow: Any) -> list[_Open]:
     )
     last = (
         Administration.objects.filter(
-            dose__plan__patient=OuterRef("plan__patient"), is_void=False, replaced_by__isnull=True
+            dose__plan__patient=OuterRef("plan__patient"),
+            dose__status=DoseStatus.GIVEN,
+            is_void=False,
+            replaced_by__isnull=True,
         )
         .exclude(site="")
         .order_by("-given_on", "-recorded_at")
@@ -221,7 +218,7 @@ def _open_doses(clinic: Clinic, **narrow: Any) -> list[_Open]:
             *values[_H:],
         )
         for values in Dose.objects.filter(
-            AnyOf(F("pk"), ids), status=DoseStatus.DUE, plan__status=PlanStatus.ACTIVE
+            AnyOf(F("pk"), ids.values("pk")), status=DoseStatus.DUE, plan__status=PlanStatus.ACTIVE
         )
         .annotate(
             missed_before=Coalesce(Subquery(missed_before), 0),
@@ -281,18 +278,22 @@ def day_list(*, clinic: Clinic, day: date) -> DayList:
             dose__given_on=day,
             is_void=False,
             replaced_by__isnull=True,
-        ).select_related("dose__plan__patient", "given_by", "recorded_by")
+        )
+        .select_related("dose__plan__patient", "given_by", "recorded_by")
+        .order_by()  # sorted below, with the not-given records
     )
     not_given = list(
-        DoseNotGiven.objects.filter(on_date=day, dose__clinic=clinic).select_related(
-            "dose__plan__patient", "recorded_by"
-        )
+        DoseNotGiven.objects.filter(on_date=day, dose__clinic=clinic)
+        .select_related("dose__plan__patient", "recorded_by")
+        .order_by()
     )
     done = [DoneRow(dose=a.dose, given=a, not_given=None) for a in given] + [
         DoneRow(dose=n.dose, given=None, not_given=n) for n in not_given
     ]
     done.sort(key=lambda row: row.recorded_at)
-    not_given_today = {n.dose.plan_id: n for n in not_given}
+    not_given_today = {  # the latest of a plan's today
+        n.dose.plan_id: n for n in sorted(not_given, key=lambda n: n.recorded_at)
+    }
 
     first: dict[UUID, _Open] = {}
     extra: dict[UUID, int] = {}

@@ -134,15 +134,17 @@ def materialise_and_give(plan_ids: list[object]) -> None:
             [TODAY, OVERDUE_EVERY],
         )
         cursor.execute(
-            "INSERT INTO plans_administration (id, dose_id, is_void, setting, given_at, "
-            "given_on, given_by_id, given_by_name, site, side, batch, expiry, outcome, "
+            "INSERT INTO plans_administration (id, dose_id, patient_id, is_void, setting, "
+            "given_at, given_on, given_by_id, given_by_name, site, side, batch, expiry, outcome, "
             "identity_confirmed, allergies_checked, warnings, notes, reason, override_reason, "
             "recorded_by_id, recorded_at) "
-            "SELECT gen_random_uuid(), d.id, false, 'clinic', d.due_date + time '10:00', "
+            "SELECT gen_random_uuid(), d.id, p.patient_id, false, 'clinic', "
+            "d.due_date + time '10:00', "
             "d.due_date, %s, '', 'deltoid', "
             "CASE WHEN d.sequence %% 2 = 0 THEN 'left' ELSE 'right' END, 'B1', "
             "d.due_date + 365, 'none', true, true, '[]', '', '', '', %s, now() "
-            "FROM plans_dose d LEFT JOIN plans_administration a ON a.dose_id = d.id "
+            "FROM plans_dose d JOIN plans_plan p ON p.id = d.plan_id "
+            "LEFT JOIN plans_administration a ON a.dose_id = d.id "
             "WHERE d.status = 'given' AND a.id IS NULL",
             [nurse, nurse],
         )

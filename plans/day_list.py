@@ -200,10 +200,7 @@ def _open_doses(clinic: Clinic, **narrow: Any) -> list[_Open]:
     )
     last = (
         Administration.objects.filter(
-            dose__plan__patient=OuterRef("plan__patient"),
-            dose__status=DoseStatus.GIVEN,
-            is_void=False,
-            replaced_by__isnull=True,
+            patient=OuterRef("plan__patient"), is_void=False, replaced_by__isnull=True
         )
         .exclude(site="")
         .order_by("-given_on", "-recorded_at")

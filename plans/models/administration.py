@@ -9,10 +9,13 @@ current truth and the rest is history.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+
+from b12clinic.core.models import Patient
 
 from .core import Dose
 
@@ -46,6 +49,11 @@ class Outcome(models.TextChoices):
 class Administration(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     dose = models.ForeignKey(Dose, on_delete=models.PROTECT, related_name="administrations")
+    # The dose's patient, copied on save so that a patient's injections, newest first, are one
+    # index range: the day list asks each row's last site, which through plans and doses walked
+    # every given dose of every plan (bench/day_list.py). A dose never changes plan, nor a plan
+    # patient.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     replaces = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
     )
@@ -132,12 +140,25 @@ class Administration(models.Model):
         indexes = [
             # The day list's "done today" section.
             models.Index(fields=["given_on"], name="administration_day_idx"),
+            # A patient's last injection site: the first row of this range not since replaced.
+            models.Index(
+                "patient",
+                F("given_on").desc(),
+                F("recorded_at").desc(),
+                condition=Q(is_void=False) & ~Q(site=""),
+                name="administration_site_by_patient",
+            ),
         ]
 
     def __str__(self) -> str:
         if self.is_void:
             return f"Void of an administration of {self.dose}"
         return f"{self.dose} given {self.given_on}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.patient_id is None:
+            self.patient_id = self.dose.plan.patient_id
+        super().save(*args, **kwargs)
 
     @property
     def site_display(self) -> str:

@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from b12clinic.core.models import Clinic, Patient
 from monitoring.models import Alert
-from plans.models import Plan
+from plans.models import Administration, Plan
 
 BEFORE_THE_KERNEL = [
     ("b12clinic", "0010_audit_delete_action"),
@@ -122,3 +122,64 @@ def test_phone_numbers_move_to_e164_in_their_clinics_country(migration_data):
         "P3": ("", False),
     }
     assert Clinic.objects.get(pk=london.pk).country == "GB"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_injection_record_takes_its_doses_patient(migration_data):
+    """plans 0015 copies the patient onto every administration already recorded, corrections
+    and voids included, and the column is then required."""
+    old = _migrate([("plans", "0014_stock_batches")])
+    nurse = old.get_model("auth", "User").objects.create(username="nina")
+    clinic = old.get_model("b12clinic", "Clinic").objects.create(name="Old Town Clinic")
+    product = old.get_model("b12clinic", "Product").objects.get(code="hydroxocobalamin-1mg-ml")
+    records = old.get_model("plans", "Administration").objects
+    expected = {}
+    for number in (1, 2):
+        patient = old.get_model("b12clinic", "Patient").objects.create(
+            clinic=clinic,
+            record_number=f"OT-{number}",
+            given_name="Ada",
+            family_name="Moss",
+            date_of_birth=date(1950, 2, 28),
+        )
+        plan = old.get_model("plans", "Plan").objects.create(patient=patient)
+        version = old.get_model("plans", "PlanVersion").objects.create(
+            plan=plan,
+            number=1,
+            regimen="custom",
+            product=product,
+            dose_mcg=1000,
+            dose_amount=Decimal("1000"),
+            dose_unit="mcg",
+            route="IM",
+            cause="dietary",
+            neurological=False,
+            start_date=date(2026, 11, 2),
+            prescriber=nurse,
+        )
+        phase = old.get_model("plans", "Phase").objects.create(
+            version=version,
+            order=1,
+            kind="maintenance",
+            unit="months",
+            every=3,
+            end_rule="never",
+            min_interval_days=60,
+        )
+        dose = old.get_model("plans", "Dose").objects.create(
+            plan=plan, clinic=clinic, phase=phase, sequence=1, due_date=date(2026, 11, 2)
+        )
+        given = records.create(
+            dose=dose, setting="home", given_on=date(2026, 11, 2), recorded_by=nurse
+        )
+        void = records.create(
+            dose=dose, replaces=given, is_void=True, reason="Wrong patient", recorded_by=nurse
+        )
+        expected.update({given.pk: patient.pk, void.pk: patient.pk})
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert dict(Administration.objects.values_list("pk", "patient_id")) == expected
+    field = Administration._meta.get_field("patient")
+    assert not field.null

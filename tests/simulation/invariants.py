@@ -232,7 +232,27 @@ class Checker:
                 raise self._fail(
                     sim, day, row.patient.record_number, "A dose due today is listed as overdue."
                 )
-        return len(shown) + 1
+        for row in listing.overdue + listing.due:
+            # The list reads the site from the patient copied onto each record; read it the long
+            # way, through the patient's plans and doses.
+            last = (
+                Administration.objects.filter(
+                    dose__plan__patient=row.patient.pk, is_void=False, replaced_by__isnull=True
+                )
+                .exclude(site="")
+                .order_by("-given_on", "-recorded_at")
+                .values_list("site", "side")
+                .first()
+            )
+            if (row.last_site, row.last_side) != (last or ("", "")):
+                raise self._fail(
+                    sim,
+                    day,
+                    row.patient.record_number,
+                    f"The day list gives the last site as {row.last_site_display!r}; "
+                    f"the records say {last}.",
+                )
+        return len(shown) * 2 + 1
 
     # --- Reminders ----------------------------------------------------------------------------
 

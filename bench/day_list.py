@@ -133,12 +133,21 @@ def materialise_and_give(plan_ids: list[object]) -> None:
             "AND abs(hashtext(plan_id::text || sequence::text)) %% %s <> 0",
             [TODAY, OVERDUE_EVERY],
         )
+        # bench/load.py seeds its baseline, code from before the record carried its patient,
+        # with this same function.
         cursor.execute(
-            "INSERT INTO plans_administration (id, dose_id, patient_id, is_void, setting, "
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_name = 'plans_administration' AND column_name = 'patient_id'"
+        )
+        patient_column, patient = (
+            ("patient_id, ", "p.patient_id, ") if cursor.fetchone() else ("", "")
+        )
+        cursor.execute(
+            f"INSERT INTO plans_administration (id, dose_id, {patient_column}is_void, setting, "
             "given_at, given_on, given_by_id, given_by_name, site, side, batch, expiry, outcome, "
             "identity_confirmed, allergies_checked, warnings, notes, reason, override_reason, "
             "recorded_by_id, recorded_at) "
-            "SELECT gen_random_uuid(), d.id, p.patient_id, false, 'clinic', "
+            f"SELECT gen_random_uuid(), d.id, {patient}false, 'clinic', "
             "d.due_date + time '10:00', "
             "d.due_date, %s, '', 'deltoid', "
             "CASE WHEN d.sequence %% 2 = 0 THEN 'left' ELSE 'right' END, 'B1', "

@@ -31,7 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "b12clinic.settings")
-os.environ.setdefault("DEBUG", "1")
+# Production settings, as a worker runs: with DEBUG on, every query is also logged in memory.
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "reminders-bench-" + "k" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/b12clinic_bench_reminders"
 )

@@ -23,7 +23,18 @@ from b12clinic.core.models import Clinic
 from b12clinic.core.models.clinics import listed_name
 from plans.rules import sites
 
-from .models import Administration, Cause, Dose, DoseNotGiven, DoseStatus, PlanStatus, Site
+from .models import (
+    Administration,
+    Cause,
+    Dose,
+    DoseNotGiven,
+    DoseStatus,
+    NotGivenReason,
+    Outcome,
+    PlanStatus,
+    Setting,
+    Site,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,23 +120,43 @@ class DayRow:
         return site_words(self.suggested.site, self.suggested.side)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class RowName:
+    pk: UUID
+    record_number: str
+    given_name: str
+    family_name: str
+
+    def __str__(self) -> str:
+        return listed_name(self.family_name, self.given_name)
+
+
+@dataclass(frozen=True, slots=True)
 class DoneRow:
-    dose: Dose
-    given: Administration | None
-    not_given: DoseNotGiven | None
+    """An injection recorded on the day, or a dose recorded as not given. `administration` is
+    the record to correct (None for not given); `at` the time shown, when there is one."""
+
+    patient: RowName
+    plan_id: UUID
+    administration: UUID | None
+    at: datetime | None
+    recorded_at: datetime
+    setting: str  # where it was given, when no time was recorded
+    site: str
+    side: str
+    batch: str
+    outcome: str  # the label of an outcome other than none
+    reason: str  # the label of why it was not given
+    detail: str
+    by: str
 
     @property
-    def patient(self) -> Any:
-        return self.dose.plan.patient
+    def given(self) -> bool:
+        return self.administration is not None
 
     @property
-    def recorded_at(self) -> datetime:
-        if self.given is not None and self.given.given_at is not None:
-            return self.given.given_at
-        record = self.given or self.not_given
-        assert record is not None
-        return record.recorded_at
+    def site_display(self) -> str:
+        return site_words(self.site, self.side) or "Site not recorded"
 
 
 @dataclass(frozen=True)
@@ -264,11 +295,15 @@ def dose_row(*, dose: Dose, day: date) -> DayRow | None:
     return _row(found[0], day=day, clinic=clinic) if found else None
 
 
-def day_list(*, clinic: Clinic, day: date) -> DayList:
-    """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
-    open from before (overdue). The same few queries whatever the number of patients."""
-    open_doses = _open_doses(clinic, due_date__lte=day)
-    given = list(
+def _by(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def _done(clinic: Clinic, day: date) -> list[DoneRow]:
+    """What was recorded on the day, in the order it happened, read as values like the open
+    rows: an afternoon's list holds a hundred or more."""
+    name = ("record_number", "given_name", "family_name")
+    given = (
         Administration.objects.filter(
             dose__clinic=clinic,
             dose__status=DoseStatus.GIVEN,
@@ -276,21 +311,86 @@ def day_list(*, clinic: Clinic, day: date) -> DayList:
             is_void=False,
             replaced_by__isnull=True,
         )
-        .select_related("dose__plan__patient", "given_by", "recorded_by")
-        .order_by()  # sorted below, with the not-given records
-    )
-    not_given = list(
-        DoseNotGiven.objects.filter(on_date=day, dose__clinic=clinic)
-        .select_related("dose__plan__patient", "recorded_by")
         .order_by()
+        .values_list(
+            "patient_id",
+            *(f"patient__{f}" for f in name),
+            "dose__plan_id",
+            "pk",
+            "given_at",
+            "recorded_at",
+            "setting",
+            "site",
+            "side",
+            "batch",
+            "outcome",
+            "given_by__first_name",
+            "given_by__last_name",
+            "recorded_by__username",
+        )
     )
-    done = [DoneRow(dose=a.dose, given=a, not_given=None) for a in given] + [
-        DoneRow(dose=n.dose, given=None, not_given=n) for n in not_given
+    not_given = (
+        DoseNotGiven.objects.filter(on_date=day, dose__clinic=clinic)
+        .order_by()
+        .values_list(
+            "dose__plan__patient_id",
+            *(f"dose__plan__patient__{f}" for f in name),
+            "dose__plan_id",
+            "recorded_at",
+            "reason",
+            "detail",
+            "recorded_by__first_name",
+            "recorded_by__last_name",
+            "recorded_by__username",
+        )
+    )
+    settings, outcomes = dict(Setting.choices), dict(Outcome.choices)
+    reasons = dict(NotGivenReason.choices)
+    rows = [
+        DoneRow(
+            patient=RowName(*v[:4]),
+            plan_id=v[4],
+            administration=v[5],
+            at=v[6],
+            recorded_at=v[7],
+            setting=str(settings.get(v[8], v[8])).lower(),
+            site=v[9],
+            side=v[10],
+            batch=v[11],
+            outcome="" if v[12] == Outcome.NONE else str(outcomes.get(v[12], v[12])),
+            reason="",
+            detail="",
+            by=_by(*v[13:]) if v[13] is not None else v[15],
+        )
+        for v in given
+    ] + [
+        DoneRow(
+            patient=RowName(*v[:4]),
+            plan_id=v[4],
+            administration=None,
+            at=v[5],
+            recorded_at=v[5],
+            setting="",
+            site="",
+            side="",
+            batch="",
+            outcome="",
+            reason=str(reasons.get(v[6], v[6])),
+            detail=v[7],
+            by=_by(*v[8:]),
+        )
+        for v in not_given
     ]
-    done.sort(key=lambda row: row.recorded_at)
-    not_given_today = {  # the latest of a plan's today
-        n.dose.plan_id: n for n in sorted(not_given, key=lambda n: n.recorded_at)
-    }
+    rows.sort(key=lambda row: row.at or row.recorded_at)
+    return rows
+
+
+def day_list(*, clinic: Clinic, day: date) -> DayList:
+    """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
+    open from before (overdue). The same few queries whatever the number of patients."""
+    open_doses = _open_doses(clinic, due_date__lte=day)
+    done = _done(clinic, day)
+    not_given_today = {row.plan_id: row for row in done if not row.given}  # a plan's latest
 
     first: dict[UUID, _Open] = {}
     extra: dict[UUID, int] = {}
@@ -310,9 +410,7 @@ def day_list(*, clinic: Clinic, day: date) -> DayList:
             clinic=clinic,
             more_open=extra.get(plan_id, 0),
             recorded_today=(
-                f"Not given earlier today: {earlier.get_reason_display().lower()}"
-                if earlier
-                else ""
+                f"Not given earlier today: {earlier.reason.lower()}" if earlier else ""
             ),
         )
         (overdue if row.days_overdue > 0 else due).append(row)

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -422,3 +423,56 @@ def test_the_plan_page_shows_adherence_and_the_correction_history(client, clinic
     assert "Wrong arm recorded" in page
     assert "History (1 earlier version)" in page
     assert Administration.objects.count() == 2
+
+
+def test_what_was_recorded_today_shows_when_where_and_who_in_order(
+    client, clinic, clinician, nurse, day_url, travel
+):
+    from plans.recording.given import dose_record_given_outside
+    from tests.plans.recording_helpers import give
+
+    def first_dose(number, **values):
+        patient = make_patient(clinic, clinician, number, **values)
+        return open_doses(new_plan(patient, clinician, start=TODAY))[0]
+
+    give(
+        first_dose(1, family_name="Clinic"),
+        nurse,
+        given_at=at(TODAY, 9, 30),
+        batch="B-1/2",
+        outcome="pain_swelling",
+    )
+    with time_machine.travel(at(TODAY, 11), tick=False):  # no time given: ordered by when
+        dose_record_given_outside(  # it was recorded
+            dose=first_dose(2, family_name="Home"),
+            by=nurse,
+            setting="home",
+            given_on=TODAY,
+            now=at(TODAY, 11),
+        )
+    with time_machine.travel(at(TODAY, 10, 15), tick=False):
+        dose_record_not_given(
+            dose=first_dose(3, family_name="Withheld"),
+            by=nurse,
+            reason="withheld",
+            detail="<b>BP low</b>",
+            now=at(TODAY, 10, 15),
+        )
+    client.force_login(nurse)
+
+    page = client.get(day_url).content.decode()
+
+    done = page[page.index('data-testid="done-list"') :]
+    assert done.index("CLINIC, Pat1") < done.index("WITHHELD, Pat3") < done.index("HOME, Pat2")
+    assert "Given</span> 09:30" in done
+    assert (
+        'Left deltoid · batch B-1/2 · <span class="text-danger">Pain or swelling at the site</span>'
+    ) in done
+    assert "Given</span> at home" in done and "Site not recorded" in done
+    assert "Not given</span> 10:15" in done
+    assert "Clinically withheld: &lt;b&gt;BP low&lt;/b&gt;" in done
+    assert done.count('data-testid="correct-link"') == 2
+    assert f"?next={quote(day_url, safe='/')}" in done.replace("&amp;", "&")
+    # Who gave it, in clinic; who recorded it, for a dose given at home.
+    assert done.count(f">{nurse.get_full_name()}<") == 2
+    assert done.count(f">{nurse.username}<") == 1

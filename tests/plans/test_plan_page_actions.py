@@ -56,3 +56,42 @@ def test_what_was_given_today_can_be_corrected_from_the_day_list(client, patient
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("plans:today"))
     assert Administration.objects.get(replaces=given).batch == "HX4417B"
+
+
+@pytest.mark.django_db
+def test_the_plan_page_runs_the_same_queries_for_one_record_and_twelve(
+    client, patient, clinician, nurse
+):
+    """Each dose row shows its record, corrections and check-ins: read per plan, not per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plans.recording.corrections import administration_amend
+
+    plan = new_plan(patient, clinician, "uk_standard")
+    url = reverse("monitoring:plan_detail", args=[plan.pk])
+
+    def page_queries(day):
+        with time_machine.travel(at(day, 15), tick=False):
+            client.force_login(clinician)
+            client.get(url)
+            with CaptureQueriesContext(connection) as queries:
+                page = client.get(url)
+        assert page.status_code == 200
+        return page.content.decode(), queries
+
+    first = give(open_doses(plan)[0], nurse)
+    _, one = page_queries(first.given_on)
+    for dose in open_doses(plan)[:11]:
+        last = give(dose, nurse)
+    administration_amend(
+        administration=last,
+        by=nurse,
+        reason="Batch misread",
+        now=at(last.given_on, 12),
+        batch="HX4417C",
+    )
+    page, twelve = page_queries(last.given_on)
+
+    assert "HX4417C" in page
+    assert len(twelve) == len(one), [q["sql"][:100] for q in twelve.captured_queries]

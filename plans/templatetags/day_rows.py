@@ -69,7 +69,7 @@ def flags(patient: Any, version: Any) -> SafeString:
 
 
 class _Links:
-    """A row's four links, each name's path looked up once per list rather than once per row."""
+    """The rows' links, each name's path looked up once per list rather than once per row."""
 
     NAMES = (
         "monitoring:patient_detail",

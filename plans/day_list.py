@@ -46,22 +46,28 @@ class RowDose:
 
 
 @dataclass(frozen=True, slots=True)
-class RowPatient:
-    """What a row shows of the patient: two identifiers and everything to check first."""
+class RowName:
+    """A patient as a list names them: the record number and the name."""
 
     pk: UUID
     record_number: str
     given_name: str
     family_name: str
+
+    def __str__(self) -> str:
+        return listed_name(self.family_name, self.given_name)
+
+
+@dataclass(frozen=True, slots=True)
+class RowPatient(RowName):
+    """What a row shows of the patient: two identifiers and everything to check first."""
+
     date_of_birth: date
     allergies: str
     cobalt_or_b12_sensitivity: bool
     leber_optic_neuropathy: bool
     pregnant_or_breastfeeding: bool
     other_conditions: str
-
-    def __str__(self) -> str:
-        return listed_name(self.family_name, self.given_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,17 +124,6 @@ class DayRow:
     @property
     def suggested_display(self) -> str:
         return site_words(self.suggested.site, self.suggested.side)
-
-
-@dataclass(frozen=True, slots=True)
-class RowName:
-    pk: UUID
-    record_number: str
-    given_name: str
-    family_name: str
-
-    def __str__(self) -> str:
-        return listed_name(self.family_name, self.given_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,26 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+def _old_plan(old, patient, product, prescriber, *, cause):
+    """A plan and its first version, in the models of the migration state `old`."""
+    plan = old.get_model("plans", "Plan").objects.create(patient=patient)
+    version = old.get_model("plans", "PlanVersion").objects.create(
+        plan=plan,
+        number=1,
+        regimen="custom",
+        product=product,
+        dose_mcg=1000,
+        dose_amount=Decimal("1000"),
+        dose_unit="mcg",
+        route="IM",
+        cause=cause,
+        neurological=False,
+        start_date=date(2026, 11, 2),
+        prescriber=prescriber,
+    )
+    return plan, version
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_database_from_before_the_kernel_moves_forward_with_its_rows(migration_data):
     old = _migrate(BEFORE_THE_KERNEL)
@@ -41,21 +61,7 @@ def test_a_database_from_before_the_kernel_moves_forward_with_its_rows(migration
         date_of_birth=date(1950, 2, 28),
     )
     product = old.get_model("plans", "Product").objects.get(code="hydroxocobalamin-1mg-ml")
-    plan = old.get_model("plans", "Plan").objects.create(patient=patient)
-    version = old.get_model("plans", "PlanVersion").objects.create(
-        plan=plan,
-        number=1,
-        regimen="custom",
-        product=product,
-        dose_mcg=1000,
-        dose_amount=Decimal("1000"),
-        dose_unit="mcg",
-        route="IM",
-        cause="pernicious_anaemia",
-        neurological=False,
-        start_date=date(2026, 11, 2),
-        prescriber=nurse,
-    )
+    plan, version = _old_plan(old, patient, product, nurse, cause="pernicious_anaemia")
     plan.current = version
     plan.save()
     old.get_model("monitoring", "Alert").objects.create(
@@ -142,21 +148,7 @@ def test_each_injection_record_takes_its_doses_patient(migration_data):
             family_name="Moss",
             date_of_birth=date(1950, 2, 28),
         )
-        plan = old.get_model("plans", "Plan").objects.create(patient=patient)
-        version = old.get_model("plans", "PlanVersion").objects.create(
-            plan=plan,
-            number=1,
-            regimen="custom",
-            product=product,
-            dose_mcg=1000,
-            dose_amount=Decimal("1000"),
-            dose_unit="mcg",
-            route="IM",
-            cause="dietary",
-            neurological=False,
-            start_date=date(2026, 11, 2),
-            prescriber=nurse,
-        )
+        plan, version = _old_plan(old, patient, product, nurse, cause="dietary")
         phase = old.get_model("plans", "Phase").objects.create(
             version=version,
             order=1,

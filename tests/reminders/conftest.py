@@ -49,6 +49,7 @@ def consenting(patient, clinic):  # noqa: F811 - the fixture imported above
 def due_reminders(dose, count: int) -> set[str]:
     """`count` email reminders for `dose`, due a minute ago, written as the outbox holds them.
     Returns their ids, as the X-B12-Reminder header carries them."""
+    # The wall clock, not a travelled one: the real workers that send them read the real time.
     now = timezone.now() - timedelta(minutes=1)
     rows = Reminder.objects.bulk_create(
         Reminder(

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -33,6 +33,7 @@ from ..models import (
 from ..services.checkins import maintenance_given_before
 from . import times as reminder_times
 from .messages import message_context, message_sms
+from .mime import ReminderEmail
 from .planning import patient_channels
 from .sms import SmsError, get_backend
 
@@ -269,7 +270,7 @@ def _send(reminder: Reminder, connection: Any) -> tuple[str, str]:
                 raise
             raise Permanent(str(error)) from error
     address = _email_address(reminder)
-    message = EmailMultiAlternatives(
+    message = ReminderEmail(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,

@@ -80,6 +80,7 @@ class Inbox:
 
     port: int
     messages: list[Message] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # as received, for readers we did not write
     delay: float = 0.0
     refuse: str = ""  # an SMTP reply such as "451 try later", to play a failing server
     hold_at: int = 0  # the server stops answering once it holds this many messages, until release()
@@ -94,6 +95,7 @@ class Inbox:
         message = email.message_from_bytes(envelope.content)  # type: ignore[attr-defined]
         with self.lock:
             self.messages.append(message)
+            self.raw.append(envelope.content)  # type: ignore[attr-defined]
             held = self.hold_at and len(self.messages) >= self.hold_at
         if held:
             # The sender is left waiting for the reply to this message, so whoever is sending it

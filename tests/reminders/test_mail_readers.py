@@ -1,0 +1,101 @@
+"""A reminder email read back by a program we did not write: postal-mime, the MIME parser of
+Nodemailer's author. The message is written with a quicker header path and a boundary of its
+own (monitoring/reminders/mime.py); what a mail client shows must not change."""
+
+import json
+import shutil
+import string
+import subprocess
+from email.policy import compat32
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitoring.reminders.mime import SHORT_HEADERS
+from tests.conftest import on_ci
+from tests.reminders.test_outbox import deliver_now, pending, plan_starting_in
+
+ROOT = Path(__file__).resolve().parents[2]
+READER = ROOT / "tests" / "readers" / "read_mail.mjs"
+
+
+def postal_mime(raw: bytes) -> dict:
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "postal-mime").exists():
+        message = "postal-mime is not installed: `npm ci` installs it (Node.js 20)."
+        if on_ci():
+            pytest.fail(message + " CI must read reminder emails with it.")
+        pytest.skip(message)
+    done = subprocess.run(
+        [node, str(READER)], input=raw, capture_output=True, check=True, cwd=ROOT, timeout=60
+    )
+    return json.loads(done.stdout)
+
+
+def folded(policy, name: str, value: str, linesep: str) -> tuple[bytes | str, str]:
+    """As bytes for the wire and as text; or the error, where the standard library refuses
+    a value (so must we)."""
+    policy = policy.clone(linesep=linesep)
+    try:
+        return policy.fold_binary(name, value), policy.fold(name, value)
+    except Exception as error:
+        return type(error).__name__, ""
+
+
+HEADER_NAMES = st.sampled_from(
+    ["Subject", "To", "Reply-To", "Message-ID", "List-Unsubscribe", "X-B12-Reminder"]
+)
+
+
+# Headers as reminders carry them: printable words and addresses, one space apart, some long
+# enough to fold.
+WORDS = st.lists(
+    st.text(alphabet=string.ascii_letters + string.digits + "<>@.:/-=_", min_size=1, max_size=14),
+    max_size=12,
+).map(" ".join)
+
+
+@given(
+    name=HEADER_NAMES,
+    value=WORDS
+    | st.text(max_size=100)
+    | st.text(alphabet=st.characters(max_codepoint=127), max_size=100),
+    linesep=st.sampled_from(["\n", "\r\n"]),
+)
+def test_a_header_is_written_exactly_as_the_standard_library_writes_it(name, value, linesep):
+    assert folded(SHORT_HEADERS, name, value, linesep) == folded(compat32, name, value, linesep)
+
+
+def test_a_reminder_reads_the_same_in_another_mail_reader(consenting, clinician, smtp_settings):
+    consenting.given_name = "Zoë"
+    consenting.save()
+    clinic = consenting.clinic
+    clinic.name = "Clínica São Brás"
+    clinic.email = "recepcao@clinica.example.org"
+    clinic.save()
+    plan_starting_in(consenting, clinician, 2)
+    first = pending(consenting)[0]
+    assert deliver_now().sent >= 1
+    (raw,) = [
+        raw
+        for raw, parsed in zip(smtp_settings.raw, smtp_settings.messages, strict=True)
+        if parsed["X-B12-Reminder"] == str(first.pk)
+    ]
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))  # RFC 5322's hard limit
+
+    read = postal_mime(raw)
+    assert read["subject"].startswith("Your B12 injection is due on")
+    assert read["messageId"] == first.message_id
+    assert read["to"] == [{"address": "nora.quinn@example.org", "name": ""}]
+    assert read["replyTo"] == [{"address": "recepcao@clinica.example.org", "name": ""}]
+    assert read["headers"]["auto-submitted"] == "auto-generated"
+    unsubscribe = read["headers"]["list-unsubscribe"].strip("<>")
+    assert unsubscribe.startswith("http") and " " not in unsubscribe
+    for body in (read["text"], read["html"]):
+        assert "Hello Zoë" in body
+        assert "Clínica São Brás" in body
+        assert f"{first.for_date:%B} {first.for_date:%Y}" in body
+    assert unsubscribe in read["text"] and "<strong>" in read["html"]
+    assert "<strong>" not in read["text"]

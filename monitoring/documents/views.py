@@ -58,8 +58,12 @@ def _filename(record_number: str, extension: str) -> str:
 
 
 def _pdf_response(plan: Plan) -> HttpResponse:
-    today = _today(plan)
-    pdf, _ = schedule_pdf(schedule_document(plan=plan, today=today), generated=today)
+    # The stamp first, as on the staff path: a cached schedule builds no document.
+    stamp = schedule_stamp(plan_id=plan.pk)
+    pdf = cached_schedule_pdf(stamp) if stamp is not None else None
+    if pdf is None:
+        today = _today(plan)
+        pdf, _ = schedule_pdf(schedule_document(plan=plan, today=today), generated=today)
     return _pdf_bytes_response(pdf, plan.patient.record_number)
 
 

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -427,3 +429,33 @@ def test_the_patients_page_names_tests_in_the_patients_words(
     page = client.get(reverse("monitoring:me")).content.decode()
     assert "Blood count at 8 weeks" in page
     assert "Blood count and reticulocytes at 8 weeks" not in page
+
+
+def test_a_patients_cached_schedule_is_sent_without_building_it_again(
+    client, started_plan, patient_user, nurse
+):
+    """The staff's download looked up the cached file first; the patient's built the whole
+    document (four more queries) only to find the file in the cache."""
+    started_plan.patient.user = patient_user
+    started_plan.patient.save()
+    client.force_login(patient_user)
+    url = reverse("monitoring:me_pdf")
+    with CaptureQueriesContext(connection) as built:
+        first = client.get(url)
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get(url)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    # The stamp (one plain query) stands for the doses and rechecks: the document, which reads
+    # them through the ORM, is not built.
+    read = [q["sql"] for q in cached.captured_queries]
+    assert not [
+        sql for sql in read if 'FROM "plans_dose"' in sql or 'FROM "monitoring_recheck"' in sql
+    ]
+    assert any('FROM "plans_dose"' in q["sql"] for q in built.captured_queries)
+
+    moment = timezone.now()
+    give(open_doses(started_plan)[0], nurse, on=today(), now=moment, given_at=moment)
+    after = client.get(url)
+    assert after.content != first.content
+    assert f"{today():%-d %b %Y}" in flat(text_of(after.content))

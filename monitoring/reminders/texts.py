@@ -4,8 +4,8 @@ A reminder that runs to two or three segments costs two or three times as much a
 in pieces; one character outside GSM-7 (an en dash in a test's name) makes it UCS-2, 70
 characters a segment. So every part is written in GSM-7, and when the whole would not fit,
 the least needed words give way first: "texts" in the stop link, a long test name, the end of
-the clinic's name, courtesy words, then the date's weekday. The date, the clinic's number and
-the stop link always stay.
+the clinic's name, courtesy words, the date's weekday, then "your". The date, the clinic's
+number and the stop link always stay.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class _Words:
     stop: str = "Stop texts: "
     sorry: bool = True  # "Can't make it?" / "Please"
     weekday: bool = True  # "Thu 1 Jan 2026" / "1 Jan 2026"
+    your: bool = True  # "your B12 injection" / "B12 injection"
 
 
 def sms_text(message: Sms) -> str:
@@ -62,6 +63,7 @@ def sms_text(message: Sms) -> str:
 
     def write(w: _Words) -> str:
         head = f"{w.name}: " if w.name else ""
+        your = "your " if w.your else ""
         when = short_date(message.day, today=message.today, weekday=w.weekday)
         stop = f" {w.stop}{message.stop_url}"
         if message.kind == "recall":
@@ -70,13 +72,13 @@ def sms_text(message: Sms) -> str:
             body = f"a batch of B12 injection you were given ({batch}) has been recalled. {call}"
         elif message.kind == "overdue":
             call = f"Please call {phone}." if w.sorry else f"Call {phone}."
-            body = f"your B12 injection due {when} is overdue. {call}"
+            body = f"{your}B12 injection due {when} is overdue. {call}"
         elif message.kind == "recheck_due":
             call = f"Book it or call {phone}." if w.sorry else f"Call {phone}."
-            body = f"your {w.title} is due around {when}. {call}"
+            body = f"{your}{w.title} is due around {when}. {call}"
         else:
             call = f"Can't make it? Call {phone}." if w.sorry else f"Call {phone}."
-            body = f"your B12 injection is due {when}. {call}"
+            body = f"{your}B12 injection is due {when}. {call}"
         if not head:
             body = body[0].upper() + body[1:]
         return head + body + stop
@@ -94,6 +96,8 @@ def sms_text(message: Sms) -> str:
         lambda w: replace(w, title="blood test"),
         # A number of 40 characters and the longest site address leave no room for the weekday.
         lambda w: replace(w, weekday=False),
+        # And, with a 40-character number too, no room for "your" (found by hypothesis).
+        lambda w: replace(w, your=False),
     )
     text = write(words)
     for step in steps:

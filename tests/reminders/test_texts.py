@@ -43,6 +43,16 @@ DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2040, 12, 31))
     recheck_kind="baseline",
     title="Baseline bloods",
 )
+@example(  # and a 39-digit one, with nothing left to give way but "your"
+    kind="overdue",
+    clinic="0",
+    phone="0" * 39,
+    day=date(2026, 1, 1),
+    ahead=1,
+    stop_url=f"{LONGEST_SITE}/r/222222222",
+    recheck_kind="baseline",
+    title="Baseline bloods",
+)
 @given(
     kind=st.sampled_from(KINDS),
     clinic=NAMES,

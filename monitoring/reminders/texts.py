@@ -56,7 +56,8 @@ class _Words:
 
 def sms_text(message: Sms) -> str:
     phone = to_gsm7(message.phone).strip() or "the clinic"
-    title = SHORT_TITLE.get(message.recheck_kind) or to_gsm7(message.recheck_title).strip().lower()
+    # Lower case first: GSM-7 has "Ç" but not "ç", so lowering what it wrote can leave it.
+    title = SHORT_TITLE.get(message.recheck_kind) or to_gsm7(message.recheck_title.lower()).strip()
     if not title or len(title) > LONGEST_OWN_TITLE:
         title = ANY_TEST
     words = _Words(name=" ".join(to_gsm7(message.clinic).split()), title=title)

@@ -91,7 +91,8 @@ def _stand_in(char: str) -> str:
     name = unicodedata.name(char, "")
     if "LETTER" in name:
         # A letter with no plain form (ł, đ, ı): its base letter from the name.
-        base = name.split("LETTER ", 1)[1].split(" ", 1)[0]
+        # Some names end in the word ("LIMBU VOWEL-CARRIER LETTER"): no base letter then.
+        base = name.partition("LETTER ")[2].split(" ", 1)[0]
         if len(base) == 1 and base.isalpha():
             return base if "CAPITAL" in name else base.lower()
     if unicodedata.category(char).startswith("Z"):

@@ -144,6 +144,29 @@ def test_to_gsm7_keeps_what_it_can(text, plain):
     assert to_gsm7(text) == plain and is_gsm7(plain)
 
 
+@given(st.text(), st.booleans())
+@example("\u1900", False)  # LIMBU VOWEL-CARRIER LETTER: the name ends in "LETTER", it raised
+@example("Ç", True)  # GSM-7 has "Ç" but not "ç": lowering what it wrote left a UCS-2 text
+def test_any_text_a_clinic_types_comes_out_in_gsm7(text, lowered):
+    assert is_gsm7(to_gsm7(text.lower() if lowered else text))
+
+
+def test_a_recheck_title_typed_in_capitals_stays_in_gsm7():
+    text = sms_text(
+        Sms(
+            kind="recheck_due",
+            clinic="Riverside",
+            phone="",
+            day=date(2026, 1, 1),
+            today=date(2026, 1, 1),
+            stop_url="http://localhost:8000/r/222222222",
+            recheck_kind="own",
+            recheck_title="ÇA VA",
+        )
+    )
+    assert is_gsm7(text) and "ca va is due" in text
+
+
 def test_segments_count_the_way_phones_do():
     assert segments("a" * 160) == 1 and segments("a" * 161) == 2
     assert segments("€" * 80) == 1 and segments("€" * 81) == 2  # two septets each

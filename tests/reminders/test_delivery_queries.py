@@ -5,12 +5,20 @@ a fifth of a plain SMTP client's rate)."""
 from datetime import timedelta
 
 import pytest
+from django.core.mail import get_connection
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from b12clinic.core.models import Patient
-from monitoring.reminders.delivery import reminders_deliver
+from monitoring.models import Reminder
+from monitoring.reminders.delivery import (
+    Delivered,
+    _deliver_one,
+    reminders_claim,
+    reminders_deliver,
+    reminders_reclaim,
+)
 from tests.plans.recording_helpers import give, new_plan, open_doses
 from tests.reminders.conftest import due_reminders
 
@@ -61,3 +69,31 @@ def test_each_further_message_costs_one_query_and_still_asks_what_it_should(
     )[0]
     _, bodies = sent_with_queries(first_of_plan, 2, smtp_settings)
     assert bodies and not any(QUESTION in body for body in bodies)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_that_lost_its_rows_does_not_record_them(
+    consenting, clinician, smtp_settings, migration_data
+):
+    """A sender stalled past the timeout: its rows were given back and another sender took
+    them. When the first one's message finally goes, its record must not touch the row the
+    other sender now holds."""
+    plan = new_plan(consenting, clinician, "uk_prophylaxis", start=timezone.localdate())
+    dose = open_doses(plan)[0]
+    Reminder.objects.all().delete()
+    due_reminders(dose, 1)
+    stalled = reminders_claim(now=timezone.now(), limit=1)
+    later = timezone.now() + timedelta(hours=1)
+    assert reminders_reclaim(now=later) == 1
+    (other,) = reminders_claim(now=later, limit=1)
+
+    with get_connection() as mail:
+        _deliver_one(stalled[0], mail, timezone.now, Delivered())
+    row = Reminder.objects.get(pk=other.pk)
+    assert (row.status, row.claim, row.sent_at) == ("sending", other.claim, None)
+
+    with get_connection() as mail:
+        _deliver_one(other, mail, timezone.now, Delivered())
+    row.refresh_from_db()
+    assert row.status == "sent" and row.claim is None and row.sent_at is not None
+    assert row.recipient == "nora.quinn@example.org"

@@ -168,6 +168,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("bench/reminders.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL.")
     expected = seed(count)
+    unsent = Reminder.objects.filter(dedupe_key__startswith="bench:").exclude(status="sent")
     broker = os.environ["CELERY_BROKER_URL"]
     with app.connection_for_write(broker) as conn:
         conn.default_channel.queue_purge("celery")
@@ -184,7 +185,9 @@ def main() -> None:
             with app.connection_for_write(broker) as conn:
                 app.send_task("monitoring.tasks.deliver_reminders", connection=conn)
             time.sleep(1)
-            if not Reminder.objects.filter(pk__in=expected).exclude(status="sent").exists():
+            # By the bench's own key prefix, not by the 10,000 ids: that query took 70 ms of
+            # this process's interpreter each second, stalling the SMTP server in its thread.
+            if not unsent.exists():
                 break
         elapsed = time.monotonic() - started
     received_ids = list(inbox.ids)  # before the floor's messages join them

@@ -25,7 +25,7 @@ from plans.access import get_patient_for_staff, own_patient
 
 from ..access import get_feed_for
 from ..services import feeds
-from .calendar import Gone, patient_events, write_ics
+from .calendar import Gone, patient_calendar
 from .views import gone
 
 
@@ -107,16 +107,11 @@ def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
     if opened.feed is None:
         status = 429 if opened.problem == "throttled" else 404
         return HttpResponse("No such calendar.", status=status, content_type="text/plain")
-    patient = opened.feed.patient
-    today = timezone.localdate(now, timezone=patient.clinic.zone)
     try:
-        events = patient_events(patient, today=today, now=now)
+        ics = patient_calendar(opened.feed.patient, now=now)
     except Gone:
         return gone()
-    response = HttpResponse(
-        write_ics(events, clinic=patient.clinic, now=now),
-        content_type="text/calendar; charset=utf-8",
-    )
+    response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

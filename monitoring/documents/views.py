@@ -35,7 +35,7 @@ from plans.access import (
 )
 from plans.models import Plan, ShareLink
 
-from .calendar import Gone, patient_events, plan_events, plan_gone, write_ics
+from .calendar import Gone, patient_calendar, plan_events, plan_gone, write_ics
 from .schedule import (
     cached_schedule_pdf,
     schedule_document,
@@ -164,14 +164,10 @@ def me_schedule_ics(request: AuthenticatedRequest) -> HttpResponse:
         summary="Calendar file downloaded by the patient",
     )
     try:
-        events = patient_events(
-            patient, today=timezone.localdate(now, timezone=patient.clinic.zone), now=now
-        )
+        ics = patient_calendar(patient, now=now)
     except Gone:
         return gone()
-    return _ics_bytes_response(
-        write_ics(events, clinic=patient.clinic, now=now), patient.record_number
-    )
+    return _ics_bytes_response(ics, patient.record_number)
 
 
 # --- Share links ----------------------------------------------------------------------------

@@ -3,10 +3,7 @@ Thunderbird uses) and Python's vobject. An injection at 09:00 shows at 09:00 in 
 zone, in winter and in summer, north and south of the equator."""
 
 import json
-import shutil
-import subprocess
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,11 +13,9 @@ from django.conf import settings as django_settings
 from monitoring.documents import zones as calendar_zone
 from monitoring.documents.calendar import schedule_ics
 from monitoring.documents.schedule import schedule_document
-from tests.conftest import on_ci
+from tests.outside_readers import run_reader
 from tests.plans.recording_helpers import new_plan
 
-ROOT = Path(__file__).resolve().parents[2]
-READER = ROOT / "tests" / "readers" / "read_ics.mjs"
 NINE = time(9, 0)
 
 
@@ -33,16 +28,7 @@ def ical_js(text: bytes) -> dict[str, datetime]:
 
 def ical_js_events(text: bytes) -> list[dict[str, str]]:
     """Each event as ical.js reads it: uid, status, and start as a UTC instant."""
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "ical.js").exists():
-        message = "ical.js is not installed: `npm ci` installs it (Node.js 20)."
-        if on_ci():
-            pytest.fail(message + " CI must read calendars with it.")
-        pytest.skip(message)
-    done = subprocess.run(
-        [node, str(READER)], input=text, capture_output=True, check=True, cwd=ROOT, timeout=60
-    )
-    return json.loads(done.stdout)
+    return json.loads(run_reader("read_ics.mjs", "ical.js", input=text))
 
 
 def vobject_reader(text: bytes) -> dict[str, datetime]:

@@ -4,8 +4,6 @@ the R4 definitions, under Node), at every stage of the demo and through correcti
 
 import importlib
 import json
-import shutil
-import subprocess
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -26,12 +24,10 @@ from plans.models import DoseStatus
 from plans.recording.corrections import administration_amend, administration_void
 from plans.recording.not_given import dose_record_not_given
 from plans.services.prescriptions import plan_amend
-from tests.conftest import on_ci
+from tests.outside_readers import run_reader
 from tests.plans.conftest import TODAY, prescription
 from tests.plans.recording_helpers import at, give_next, new_plan, open_doses
 
-ROOT = Path(__file__).resolve().parents[2]
-MEDPLUM = ROOT / "tests" / "readers" / "validate_fhir.mjs"
 D = Decimal
 
 
@@ -41,21 +37,13 @@ def as_json(resource) -> dict:
 
 def medplum_issues(resources: list[dict], tmp_path: Path) -> dict[int, list[dict]]:
     """Medplum's findings for each resource, by its position in the list."""
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "@medplum" / "core").exists():
-        message = "@medplum/core is not installed: `npm ci` installs it (Node.js 20)."
-        if on_ci():
-            pytest.fail(message + " CI must validate FHIR with it.")
-        pytest.skip(message)
     files = []
     for number, resource in enumerate(resources):
         path = tmp_path / f"resource-{number}.json"
         path.write_text(json.dumps(resource))
         files.append(str(path))
-    done = subprocess.run(
-        [node, str(MEDPLUM), *files], capture_output=True, check=True, cwd=ROOT, timeout=120
-    )
-    lines = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    out = run_reader("validate_fhir.mjs", "@medplum/core", *files, timeout=120)
+    lines = [json.loads(line) for line in out.decode().splitlines()]
     return {files.index(line["file"]): line["issues"] for line in lines}
 
 

@@ -3,35 +3,19 @@ Nodemailer's author. The message is written with a quicker header path and a bou
 own (monitoring/reminders/mime.py); what a mail client shows must not change."""
 
 import json
-import shutil
 import string
-import subprocess
 from email.policy import compat32
-from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from monitoring.reminders.mime import SHORT_HEADERS
-from tests.conftest import on_ci
+from tests.outside_readers import run_reader
 from tests.reminders.test_outbox import deliver_now, pending, plan_starting_in
-
-ROOT = Path(__file__).resolve().parents[2]
-READER = ROOT / "tests" / "readers" / "read_mail.mjs"
 
 
 def postal_mime(raw: bytes) -> dict:
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "postal-mime").exists():
-        message = "postal-mime is not installed: `npm ci` installs it (Node.js 20)."
-        if on_ci():
-            pytest.fail(message + " CI must read reminder emails with it.")
-        pytest.skip(message)
-    done = subprocess.run(
-        [node, str(READER)], input=raw, capture_output=True, check=True, cwd=ROOT, timeout=60
-    )
-    return json.loads(done.stdout)
+    return json.loads(run_reader("read_mail.mjs", "postal-mime", input=raw))
 
 
 def folded(policy, name: str, value: str, linesep: str) -> tuple[bytes | str, str]:

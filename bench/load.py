@@ -390,21 +390,18 @@ def measure(
                     f"p95 {pct(values, 0.95):7.0f} ms  p99 {pct(values, 0.99):7.0f} ms"
                     + (f"  errors {rec.errors[label]}" if rec.errors[label] else "")
                 )
-        if floor:
-            rec = run_step(port, busiest, seconds, ids, roles=FLOOR_ROLES)
-            rate = sum(len(v) for v in rec.times.values()) / seconds
-            errors = sum(rec.errors.values())
-            print(f"  saturation: {best:.1f} requests/s at {busiest} users")
-            print(
-                f"  floor: the same {busiest} users asking for a page that reads nothing (the "
-                f"not-found page through the same middleware): {rate:.1f} requests/s, "
-                f"{errors} errors; ours {best / rate:.2f}x of it"
-            )
-            return best
+        empty = run_step(port, busiest, seconds, ids, roles=FLOOR_ROLES) if floor else None
     finally:
         server.terminate()
         server.wait(30)
     print(f"  saturation: {best:.1f} requests/s at {busiest} users")
+    if empty is not None:
+        rate = sum(len(v) for v in empty.times.values()) / seconds
+        print(
+            f"  floor: the same {busiest} users asking for a page that reads nothing (the "
+            f"not-found page through the same middleware): {rate:.1f} requests/s, "
+            f"{sum(empty.errors.values())} errors; ours {best / rate:.2f}x of it"
+        )
     return best
 
 

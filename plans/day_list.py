@@ -8,19 +8,21 @@ so templates, the CSV export and the digests read either alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 
 from b12clinic.core.lookups import AnyOf
 from b12clinic.core.medicines import format_dose
 from b12clinic.core.models import Clinic
 from b12clinic.core.models.clinics import listed_name
+from b12clinic.core.prepared import CompiledQuery, StandIn
 from plans.rules import sites
 
 from .models import (
@@ -203,15 +205,15 @@ def _overdue_alert(version: RowVersion, days_overdue: int, clinic: Clinic) -> st
     return ""
 
 
-def _open_doses(clinic: Clinic, **narrow: Any) -> list[_Open]:
-    """Open doses of a clinic's active plans, oldest first, then by patient name, each with what
-    its row needs: its phase, patient and prescription, the patient's last injection site (over
-    all their plans), and the number of doses missed before it in its phase."""
+def _open_query(*, clinic_id: UUID, **narrow: Any) -> QuerySet[Any]:
+    """Open doses of a clinic's active plans, each with what its row needs: its phase, patient
+    and prescription, the patient's last injection site (over all their plans), and the number
+    of doses missed before it in its phase."""
     # The ids from the partial index first, as an array, then everything else joined to them by
     # primary key. As a plain join or `IN (SELECT ...)`, PostgreSQL took the partial index's
     # estimate (thousands of rows where a clinic has a hundred) and hashed every plan and phase
     # of every clinic (bench/day_list.py).
-    ids = Dose.objects.filter(status=DoseStatus.DUE, clinic=clinic, **narrow).order_by()
+    ids = Dose.objects.filter(status=DoseStatus.DUE, clinic_id=clinic_id, **narrow).order_by()
     missed_before = (
         Dose.objects.filter(
             plan=OuterRef("plan"),
@@ -233,14 +235,8 @@ def _open_doses(clinic: Clinic, **narrow: Any) -> list[_Open]:
     )
     # One subquery for both: each runs once per row.
     both = last.annotate(both=Concat("site", Value("|"), "side")).values("both")[:1]
-    found = [
-        _Open(
-            RowDose(*values[:_P]),
-            RowPatient(*values[_P:_V]),
-            RowVersion(*values[_V:_H]),
-            *values[_H:],
-        )
-        for values in Dose.objects.filter(
+    return (
+        Dose.objects.filter(
             AnyOf(F("pk"), ids.values("pk")), status=DoseStatus.DUE, plan__status=PlanStatus.ACTIVE
         )
         .annotate(
@@ -249,6 +245,27 @@ def _open_doses(clinic: Clinic, **narrow: Any) -> list[_Open]:
         )
         .order_by()
         .values_list(*_DOSE, *_PATIENT, *_VERSION, *_PHASE)
+    )
+
+
+_OPEN_UP_TO = CompiledQuery(
+    Dose,
+    lambda clinic_id, day: _open_query(clinic_id=clinic_id, due_date__lte=day),
+    clinic_id=StandIn.uuid(1),
+    day=StandIn.date(1),
+)
+
+
+def _open_doses(rows: Iterable[tuple[Any, ...]]) -> list[_Open]:
+    """The open doses read by `_open_query`, oldest first, then by patient name."""
+    found = [
+        _Open(
+            RowDose(*values[:_P]),
+            RowPatient(*values[_P:_V]),
+            RowVersion(*values[_V:_H]),
+            *values[_H:],
+        )
+        for values in rows
     ]
     found.sort(
         key=lambda o: (
@@ -286,7 +303,7 @@ def _row(
 def dose_row(*, dose: Dose, day: date) -> DayRow | None:
     """The day-list row for one open dose (for the recording pages), or None if it is not open."""
     clinic = dose.plan.patient.clinic
-    found = _open_doses(clinic, pk=dose.pk)
+    found = _open_doses(_open_query(clinic_id=clinic.pk, pk=dose.pk))
     return _row(found[0], day=day, clinic=clinic) if found else None
 
 
@@ -294,13 +311,13 @@ def _by(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
-def _done(clinic: Clinic, day: date) -> list[DoneRow]:
-    """What was recorded on the day, in the order it happened, read as values like the open
-    rows: an afternoon's list holds a hundred or more."""
-    name = ("record_number", "given_name", "family_name")
-    given = (
+_NAME = ("record_number", "given_name", "family_name")
+
+
+def _given_query(*, clinic_id: UUID, day: date) -> QuerySet[Any]:
+    return (
         Administration.objects.filter(
-            dose__clinic=clinic,
+            dose__clinic_id=clinic_id,
             dose__status=DoseStatus.GIVEN,
             dose__given_on=day,
             is_void=False,
@@ -309,7 +326,7 @@ def _done(clinic: Clinic, day: date) -> list[DoneRow]:
         .order_by()
         .values_list(
             "patient_id",
-            *(f"patient__{f}" for f in name),
+            *(f"patient__{f}" for f in _NAME),
             "dose__plan_id",
             "pk",
             "given_at",
@@ -324,12 +341,15 @@ def _done(clinic: Clinic, day: date) -> list[DoneRow]:
             "recorded_by__username",
         )
     )
-    not_given = (
-        DoseNotGiven.objects.filter(on_date=day, dose__clinic=clinic)
+
+
+def _not_given_query(*, clinic_id: UUID, day: date) -> QuerySet[Any]:
+    return (
+        DoseNotGiven.objects.filter(on_date=day, dose__clinic_id=clinic_id)
         .order_by()
         .values_list(
             "dose__plan__patient_id",
-            *(f"dose__plan__patient__{f}" for f in name),
+            *(f"dose__plan__patient__{f}" for f in _NAME),
             "dose__plan_id",
             "recorded_at",
             "reason",
@@ -339,6 +359,18 @@ def _done(clinic: Clinic, day: date) -> list[DoneRow]:
             "recorded_by__username",
         )
     )
+
+
+_ON_DAY = {"clinic_id": StandIn.uuid(1), "day": StandIn.date(1)}
+_GIVEN_ON = CompiledQuery(Administration, _given_query, **_ON_DAY)
+_NOT_GIVEN_ON = CompiledQuery(DoseNotGiven, _not_given_query, **_ON_DAY)
+
+
+def _done(clinic: Clinic, day: date) -> list[DoneRow]:
+    """What was recorded on the day, in the order it happened, read as values like the open
+    rows: an afternoon's list holds a hundred or more."""
+    given = _GIVEN_ON.rows(clinic_id=clinic.pk, day=day)
+    not_given = _NOT_GIVEN_ON.rows(clinic_id=clinic.pk, day=day)
     settings, outcomes = dict(Setting.choices), dict(Outcome.choices)
     reasons = dict(NotGivenReason.choices)
     rows = [
@@ -383,7 +415,7 @@ def _done(clinic: Clinic, day: date) -> list[DoneRow]:
 def day_list(*, clinic: Clinic, day: date) -> DayList:
     """Who needs an injection on `day` at `clinic`: doses due that day and every dose still
     open from before (overdue). The same few queries whatever the number of patients."""
-    open_doses = _open_doses(clinic, due_date__lte=day)
+    open_doses = _open_doses(_OPEN_UP_TO.rows(clinic_id=clinic.pk, day=day))
     done = _done(clinic, day)
     not_given_today = {row.plan_id: row for row in done if not row.given}  # a plan's latest
 

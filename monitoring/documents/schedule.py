@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 
 from b12clinic.core.models import Clinic, Patient
+from b12clinic.core.prepared import prepared_statement
 from plans.models import Dose, DoseStatus, Plan, PlanVersion
 
 from .words import CAUSE_FOR_PATIENT, FOR_LIFE, FOR_THE_PATIENT, TITLE_FOR_THE_PATIENT
@@ -161,24 +161,6 @@ LEFT JOIN plans_planversion v ON v.id = p.current_id
 LEFT JOIN auth_user u ON u.id = v.prescriber_id
 WHERE p.id = %s
 """
-# Connections on which the stamp statements are prepared: planning the query cost more than
-# running it (1.6 ms against 0.3 ms), on every cached download.
-_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-
-
-def _prepared(connection: Any, cursor: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
-    """The statement as EXECUTE of a server-side prepared statement, preparing it once per
-    database connection (PostgreSQL infers the parameters' types)."""
-    name = f"b12_stamp_{hashlib.sha256(sql.encode()).hexdigest()[:16]}"
-    raw = connection.connection
-    done = _PREPARED.setdefault(raw, set())
-    if name not in done:
-        numbered = sql
-        for number in range(1, len(params) + 1):
-            numbered = numbered.replace("%s", f"${number}", 1)
-        cursor.execute(f"PREPARE {name} AS {numbered}")
-        done.add(name)
-    return f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params
 
 
 @dataclass(frozen=True)
@@ -209,8 +191,8 @@ def schedule_stamp(*, plan_id: object, clinics: QuerySet[Clinic] | None = None) 
             return None
         sql, params = f"{sql} AND c.id IN ({within})", [pk, *within_params]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(*_prepared(connection, cursor, sql, params))
+        if connection.vendor == "postgresql":  # planning it cost 1.6 ms, running it 0.3 ms
+            cursor.execute(*prepared_statement(connection, cursor, sql, params))
         else:
             cursor.execute(sql, params)
         row = cursor.fetchone()

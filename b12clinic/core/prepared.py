@@ -27,12 +27,16 @@ from django.db.models import Model, QuerySet
 _PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
+def statement_name(sql: str) -> str:
+    return f"b12_{hashlib.sha256(sql.encode()).hexdigest()[:20]}"
+
+
 def prepared_statement(
     connection: Any, cursor: Any, sql: str, params: list[Any]
 ) -> tuple[str, list[Any]]:
     """The statement as EXECUTE of a server-side prepared statement, preparing it once per
     database connection (PostgreSQL infers the parameters' types)."""
-    name = f"b12_{hashlib.sha256(sql.encode()).hexdigest()[:20]}"
+    name = statement_name(sql)
     done = _PREPARED.setdefault(connection.connection, set())
     if name not in done:
         numbered = sql

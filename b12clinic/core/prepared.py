@@ -13,7 +13,6 @@ PgBouncer pool in transaction mode).
 from __future__ import annotations
 
 import hashlib
-import threading
 import weakref
 from collections.abc import Callable
 from datetime import date
@@ -73,7 +72,6 @@ class CompiledQuery:
     ) -> None:
         self.model, self.build, self.stand_ins = model, build, stand_ins
         self._compiled: dict[str, tuple[str, list[Any], dict[int, str]]] = {}
-        self._lock = threading.Lock()
 
     def _compile(self, alias: str) -> tuple[str, list[Any], dict[int, str]]:
         compiled = self._compiled.get(alias)
@@ -89,9 +87,8 @@ class CompiledQuery:
             missing = set(self.stand_ins) - set(places.values())
             if missing:
                 raise ValueError(f"{sorted(missing)} did not reach the query as parameters")
-            compiled = (sql, list(params), places)
-            with self._lock:
-                self._compiled[alias] = compiled
+            # Two threads compiling at once write the same value.
+            compiled = self._compiled[alias] = (sql, list(params), places)
         return compiled
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:

@@ -32,27 +32,23 @@ TITLES = st.one_of(st.sampled_from(sorted(RECHECK_TITLES.values())), st.text(max
 DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2040, 12, 31))
 
 
+def longest_overdue(digits: int) -> example:
+    """An overdue text on the longest site, with a clinic number of `digits` digits."""
+    return example(
+        kind="overdue",
+        clinic="0",
+        phone="0" * digits,
+        day=date(2026, 1, 1),
+        ahead=1,
+        stop_url=f"{LONGEST_SITE}/r/222222222",
+        recheck_kind="baseline",
+        title="Baseline bloods",
+    )
+
+
 @settings(max_examples=600, deadline=None)
-@example(  # found by hypothesis: a 35-digit number and the longest site left no room
-    kind="overdue",
-    clinic="0",
-    phone="0" * 35,
-    day=date(2026, 1, 1),
-    ahead=1,
-    stop_url=f"{LONGEST_SITE}/r/222222222",
-    recheck_kind="baseline",
-    title="Baseline bloods",
-)
-@example(  # and a 39-digit one, with nothing left to give way but "your"
-    kind="overdue",
-    clinic="0",
-    phone="0" * 39,
-    day=date(2026, 1, 1),
-    ahead=1,
-    stop_url=f"{LONGEST_SITE}/r/222222222",
-    recheck_kind="baseline",
-    title="Baseline bloods",
-)
+@longest_overdue(35)  # found by hypothesis: a 35-digit number left no room
+@longest_overdue(39)  # and a 39-digit one, with nothing left to give way but "your"
 @given(
     kind=st.sampled_from(KINDS),
     clinic=NAMES,

@@ -218,7 +218,17 @@ def _replay(
             nominal = _nominal(phase, series)
             if phase.start_on is not None:
                 nominal = max(nominal, phase.start_on)
-            on_cadence = series.missed_since is None and dose.due == next_open_day(nominal, closed)
+            # As the build placed it: a date the minimum gap or a missed maintenance dose moved
+            # restarted the cadence, even where a closed day would have led to the same date.
+            moved = (
+                series.anchor is not None
+                and nominal < series.anchor + timedelta(days=phase.min_interval)
+            ) or (series.missed_on is not None and nominal < series.missed_on)
+            on_cadence = (
+                series.missed_since is None
+                and not moved
+                and dose.due == next_open_day(nominal, closed)
+            )
             if on_cadence:
                 series.step += 1
             else:

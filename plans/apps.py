@@ -6,3 +6,8 @@ class PlansConfig(AppConfig):
 
     name = "plans"
     verbose_name = "Plans and injections"
+
+    def ready(self) -> None:
+        from .day_cache import connect
+
+        connect()

@@ -35,6 +35,7 @@ from .access import (
     get_dose_for_patient,
     get_dose_for_staff,
 )
+from .day_cache import rendered_day_list
 from .day_list import day_list, dose_row
 from .exports import day_list_csv
 from .forms import apply_errors
@@ -90,7 +91,14 @@ def today(request: AuthenticatedRequest) -> HttpResponse:
     clinics, clinic, day = _day_list_params(request)
     if clinic is None or day is None:
         return render(request, "plans/today.html", {"clinics": clinics, "listing": None})
-    listing = day_list(clinic=clinic, day=day)
+    today, this_url = _clinic_today(clinic), _list_url(clinic, day)
+    listing = rendered_day_list(
+        clinic=clinic,
+        day=day,
+        today=today,
+        next_query="next=" + quote(this_url, safe="/"),
+        this_url=this_url,
+    )
     return render(
         request,
         "plans/today.html",
@@ -99,12 +107,10 @@ def today(request: AuthenticatedRequest) -> HttpResponse:
             "clinic": clinic,
             "listing": listing,
             "day": day,
-            "today": _clinic_today(clinic),
+            "today": today,
             "previous_url": _list_url(clinic, day - timedelta(days=1)),
             "next_url": _list_url(clinic, day + timedelta(days=1)),
-            "today_url": _list_url(clinic, _clinic_today(clinic)),
-            "this_url": _list_url(clinic, day),
-            "next_query": "next=" + quote(_list_url(clinic, day), safe="/"),
+            "today_url": _list_url(clinic, today),
             "csv_url": f"{reverse('plans:today_csv')}?"
             + urlencode({"date": day.isoformat(), "clinic": str(clinic.pk)}),
         },

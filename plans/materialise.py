@@ -27,6 +27,7 @@ from django.utils import timezone
 from b12clinic.core.models import Clinic, weekdays_from_digits
 from plans.rules import schedule
 
+from .day_cache import clinic_changed
 from .ids import ordered_uuid_text
 from .models import Dose, DoseStatus, Phase, Plan, PlanStatus
 
@@ -246,6 +247,8 @@ def _insert_doses(rows: Sequence[tuple[str, str, str, int, date]]) -> None:
     """Insert (plan, clinic, phase, sequence, due date) rows as due doses, in bulk."""
     if not rows:
         return
+    for clinic_id in {row[1] for row in rows}:
+        clinic_changed(clinic_id)
     if connection.vendor != "postgresql":
         Dose.objects.bulk_create(
             (
@@ -291,6 +294,7 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
     a dose re-planned to a new date (recording a late dose moves the rest). Only what is left
     is cancelled or created."""
     horizon = Horizon.for_today(today)
+    clinic_changed(plan.patient.clinic_id)
     phases = list(plan.version.phases.order_by("order"))
     doses = list(
         plan.doses.exclude(status=DoseStatus.CANCELLED).select_related("phase").order_by("due_date")
@@ -362,6 +366,7 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
 
 
 def doses_cancel_pending(*, plan: Plan, reason: str) -> int:
+    clinic_changed(plan.patient.clinic_id)
     return plan.doses.filter(status=DoseStatus.DUE).update(
         status=DoseStatus.CANCELLED, cancelled_reason=reason[:200], updated_at=timezone.now()
     )

@@ -1,5 +1,5 @@
-"""`{% day_rows listing.overdue %}` and `{% done_rows listing.done %}`: the rows of the nurse's
-day list.
+"""The rows of the nurse's day list (`render_day_rows`, `render_done_rows`, kept rendered by
+`plans.day_cache`), and `{% flags patient version %}`.
 
 Written here rather than as an included template for speed: a clinic's list runs to a few hundred
 rows, each with some 40 values, and the template engine spent about 0.2 ms a row resolving them,
@@ -179,15 +179,13 @@ def _done_row(row: Any, *, link: _Links, back: str) -> str:
     )
 
 
-@register.simple_tag(takes_context=True)
-def done_rows(context: Any, rows: Iterable[Any]) -> SafeString:
-    link, back = _Links(), _e(quote(context["this_url"], safe="/"))
+def render_done_rows(rows: Iterable[Any], *, this_url: str) -> SafeString:
+    link, back = _Links(), _e(quote(this_url, safe="/"))
     return mark_safe("".join(_done_row(row, link=link, back=back) for row in rows))
 
 
-@register.simple_tag(takes_context=True)
-def day_rows(context: Any, rows: Iterable[Any]) -> SafeString:
-    today, next_query, link = context["today"], context["next_query"], _Links()
+def render_day_rows(rows: Iterable[Any], *, today: date, next_query: str) -> SafeString:
+    link = _Links()
     return mark_safe(
         "".join(_row(row, today=today, next_query=next_query, link=link) for row in rows)
     )

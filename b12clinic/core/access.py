@@ -109,9 +109,20 @@ WORK_ROLES = frozenset({CLINICIAN, NURSE})
 def staff_clinics(user: AnyUser) -> QuerySet[Clinic]:
     """The clinics whose records this user works on. The one rule: every getter filters by it,
     and every service asks `works_in`, which reads it."""
+    worker = staff_worker(user)
+    return Clinic.objects.none() if worker is None else clinics_of_worker(worker)
+
+
+def staff_worker(user: AnyUser) -> int | None:
+    """The id `staff_clinics` reads the clinics of, or None when the user works on none (for a
+    getter compiled once with the id as a parameter)."""
     if isinstance(user, AnonymousUser) or not user_roles(user) & WORK_ROLES:
-        return Clinic.objects.none()
-    return Clinic.objects.filter(staff=user)
+        return None
+    return int(user.pk)
+
+
+def clinics_of_worker(worker: int) -> QuerySet[Clinic]:
+    return Clinic.objects.filter(staff=worker)
 
 
 def works_in(user: AnyUser, clinic: Clinic, *, as_clinician: bool = False) -> bool:

@@ -12,6 +12,7 @@ PgBouncer pool in transaction mode).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import weakref
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from uuid import UUID
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 # Connections on which a statement is prepared, by name.
 _PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
@@ -57,27 +59,35 @@ class StandIn:
     def date(n: int) -> date:
         return date(1, 1, n)
 
+    @staticmethod
+    def int(n: int) -> int:
+        return -(0xB12 << 32) - n
+
 
 class CompiledQuery:
-    """`build(**values)` returns a `values_list` queryset. On PostgreSQL, `rows(**values)` runs
-    the SQL it compiled to with stand-ins, once per process, as a prepared statement with the
-    real values; elsewhere it evaluates `build(**values)`.
+    """`build(**values)` returns a queryset. On PostgreSQL, `rows(**values)` (of a
+    `values_list` queryset) and `objects(**values)` (of model instances, with what it selects
+    related) run the SQL it compiled to with stand-ins, once per process, as a prepared
+    statement with the real values; elsewhere they evaluate `build(**values)`.
 
     Every stand-in must reach the SQL as a parameter of its own (a filter on a column, not a
-    value folded into the text), and the rows must need no conversion from the database's
-    types (a test holds each query's rows to the ORM's)."""
+    value folded into the text), `rows` must need no conversion from the database's types, and
+    nothing may be prefetched (a test holds each query's results to the ORM's)."""
 
     def __init__(
         self, model: type[Model], build: Callable[..., QuerySet[Any]], **stand_ins: Any
     ) -> None:
         self.model, self.build, self.stand_ins = model, build, stand_ins
-        self._compiled: dict[str, tuple[str, list[Any], dict[int, str]]] = {}
+        self._compiled: dict[str, tuple[str, list[Any], dict[int, str], Any]] = {}
 
-    def _compile(self, alias: str) -> tuple[str, list[Any], dict[int, str]]:
+    def _compile(self, alias: str) -> tuple[str, list[Any], dict[int, str], Any]:
         compiled = self._compiled.get(alias)
         if compiled is None:
             queryset = self.build(**self.stand_ins).using(alias)
-            sql, params = queryset.query.sql_with_params()
+            if queryset._prefetch_related_lookups:  # type: ignore[attr-defined]
+                raise ValueError("a compiled query prefetches nothing")
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
             places = {
                 i: name
                 for i, value in enumerate(params)
@@ -88,18 +98,46 @@ class CompiledQuery:
             if missing:
                 raise ValueError(f"{sorted(missing)} did not reach the query as parameters")
             # Two threads compiling at once write the same value.
-            compiled = self._compiled[alias] = (sql, list(params), places)
+            compiled = self._compiled[alias] = (sql, list(params), places, compiler)
         return compiled
 
-    def rows(self, **values: Any) -> list[tuple[Any, ...]]:
-        alias = router.db_for_read(self.model) or "default"
+    def _fetch(self, alias: str, values: dict[str, Any]) -> tuple[list[tuple[Any, ...]], Any]:
         connection = connections[alias]
-        if connection.vendor != "postgresql":
-            return list(self.build(**values).using(alias))
-        sql, params, places = self._compile(alias)
+        sql, params, places, compiler = self._compile(alias)
         params = params.copy()
         for i, name in places.items():
             params[i] = values[name]
         with connection.cursor() as cursor:
             cursor.execute(*prepared_statement(connection, cursor, sql, params))
-            return cursor.fetchall()
+            return cursor.fetchall(), compiler
+
+    def rows(self, **values: Any) -> list[tuple[Any, ...]]:
+        alias = router.db_for_read(self.model) or "default"
+        if connections[alias].vendor != "postgresql":
+            return list(self.build(**values).using(alias))
+        return self._fetch(alias, values)[0]
+
+    def objects(self, **values: Any) -> list[Any]:
+        """The model instances, built as Django's `ModelIterable` builds them."""
+        alias = router.db_for_read(self.model) or "default"
+        if connections[alias].vendor != "postgresql":
+            return list(self.build(**values).using(alias))
+        fetched, compiled = self._fetch(alias, values)
+        compiler = copy.copy(compiled)  # the connection of this thread, for its converters
+        compiler.connection = connections[alias]
+        select, klass_info = compiler.select, compiler.klass_info
+        annotations = compiler.annotation_col_map
+        model_cls = klass_info["model"]
+        first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [f[0].target.attname for f in select[first:last]]
+        # Django 5.2's signature; the stubs follow a later release.
+        populators = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]
+        found = []
+        for row in compiler.results_iter([fetched]):
+            obj = model_cls.from_db(alias, init_list, row[first:last])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in annotations.items():
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found

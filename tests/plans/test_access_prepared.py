@@ -1,0 +1,91 @@
+"""The staff getters of patients and plans, compiled once and run as prepared statements on
+PostgreSQL: the same objects as the ORM's, with what they select related, and the same 404s."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.http import Http404
+
+from b12clinic.core.access import staff_clinics
+from b12clinic.core.models import Patient
+from plans.access import get_patient_for_staff, get_plan_for_staff
+from plans.models import Plan
+from tests.conftest import on_ci
+from tests.plans.recording_helpers import new_plan
+from tests.plans.test_day_list import make_patient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgresql():
+    if connection.vendor != "postgresql":
+        if on_ci():
+            pytest.fail("CI must run the prepared getters on PostgreSQL")
+        pytest.skip("prepared statements are PostgreSQL's (set DATABASE_URL)")
+
+
+def fields_of(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.fixture
+def plans(clinic, other_clinic, clinician):
+    """Two plans of the clinician's clinic, and one of another clinic (prescribed while she
+    worked there too)."""
+    other_clinic.staff.add(clinician)
+    made = [
+        new_plan(make_patient(place, clinician, n), clinician, "uk_standard")
+        for n, place in enumerate((clinic, clinic, other_clinic))
+    ]
+    other_clinic.staff.remove(clinician)
+    return made
+
+
+def test_a_plan_is_the_orms_with_its_patient_clinic_version_product_and_prescriber(
+    plans, clinician, django_assert_num_queries
+):
+    for plan in plans[:2]:
+        expected = Plan.objects.select_related(
+            "patient__clinic", "current__product", "current__prescriber"
+        ).get(pk=plan.pk, patient__clinic__in=staff_clinics(clinician))
+        got = get_plan_for_staff(clinician, str(plan.pk))
+        with django_assert_num_queries(0):  # everything shown came with it
+            related = [got.patient, got.patient.clinic, got.current, got.current.product]
+            related.append(got.current.prescriber)
+        assert fields_of(got) == fields_of(expected)
+        for mine, theirs in zip(
+            related,
+            [expected.patient, expected.patient.clinic, expected.current],
+            strict=False,
+        ):
+            assert fields_of(mine) == fields_of(theirs)
+        assert fields_of(got.current.product) == fields_of(expected.current.product)
+        assert fields_of(got.current.prescriber) == fields_of(expected.current.prescriber)
+
+
+def test_a_patient_is_the_orms_with_its_clinic(plans, clinician):
+    for plan in plans[:2]:
+        expected = Patient.objects.select_related("clinic").get(pk=plan.patient_id)
+        got = get_patient_for_staff(clinician, plan.patient_id)
+        assert fields_of(got) == fields_of(expected)
+        assert fields_of(got.clinic) == fields_of(expected.clinic)
+
+
+def test_another_clinics_a_missing_a_malformed_id_and_a_patient_user_are_404(
+    plans, clinician, patient_user, other_clinic
+):
+    elsewhere = plans[2]
+    for wrong in (elsewhere.pk, uuid.uuid4(), "not-a-uuid", ""):
+        with pytest.raises(Http404):
+            get_plan_for_staff(clinician, wrong)
+        with pytest.raises(Http404):
+            get_patient_for_staff(clinician, getattr(wrong, "hex", wrong))
+    with pytest.raises(Http404):
+        get_patient_for_staff(clinician, elsewhere.patient_id)
+    other_clinic.staff.add(patient_user)  # a patient is no staff, whatever the membership
+    with pytest.raises(Http404):
+        get_plan_for_staff(patient_user, elsewhere.pk)
+    other_clinic.staff.add(clinician)
+    assert get_plan_for_staff(clinician, elsewhere.pk).pk == elsewhere.pk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -11,8 +12,9 @@ from django.utils import timezone
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
+from b12clinic.core.prepared import CompiledQuery, StandIn
 from monitoring.rules import assessment, charts, rechecks, wearing_off
-from plans.models import Administration, Dose, DoseStatus, Plan, PlanStatus
+from plans.models import Administration, Dose, DoseStatus, Phase, Plan, PlanStatus
 from plans.rules.regimens import REGIMENS
 from plans.selectors import plan_adherence
 
@@ -52,7 +54,7 @@ def patient_open_alerts(*, patient: Patient) -> QuerySet[Alert]:
     )
 
 
-def current_results(patient: Patient) -> QuerySet[LabResult]:
+def current_results(patient: Patient | UUID) -> QuerySet[LabResult]:
     """Results as they stand: not voided, not replaced by a correction."""
     return LabResult.objects.filter(
         patient=patient, is_void=False, replaced_by__isnull=True
@@ -196,20 +198,51 @@ def overdue_rechecks_all(*, user: User, now: datetime) -> QuerySet[Recheck]:
     return Recheck.objects.filter(in_window, status="pending", plan__status=PlanStatus.ACTIVE)
 
 
+# The assessment's reads, on the chart and the results: compiled once per process
+# (b12clinic/core/prepared.py).
+_PATIENT = {"patient_id": StandIn.uuid(1)}
+_ASSESSED_PLAN = CompiledQuery(
+    Plan,
+    lambda patient_id: (
+        Plan.objects.filter(patient_id=patient_id)
+        .select_related("current")
+        .order_by(Case(When(status=PlanStatus.ACTIVE, then=Value(0)), default=Value(1)), "-id")[:1]
+    ),
+    **_PATIENT,
+)
+_PHASES = CompiledQuery(
+    Phase,
+    lambda version_id: Phase.objects.filter(version_id=version_id),
+    version_id=StandIn.uuid(1),
+)
+_CURRENT_RESULTS = CompiledQuery(
+    LabResult, lambda patient_id: current_results(patient_id), **_PATIENT
+)
+_CHECKINS = CompiledQuery(
+    SymptomCheckIn,
+    lambda patient_id: SymptomCheckIn.objects.filter(patient_id=patient_id),
+    **_PATIENT,
+)
+_GIVEN_ON = CompiledQuery(
+    Dose,
+    lambda patient_id: Dose.objects.filter(
+        plan__patient_id=patient_id, status=DoseStatus.GIVEN
+    ).values_list("given_on"),
+    **_PATIENT,
+)
+
+
 def patient_assessment(
     *, patient: Patient, today: date
 ) -> tuple[Plan, assessment.Assessment] | None:
     """The response assessment for the patient's active plan (or their latest plan)."""
-    plan = (
-        patient.plans.select_related("current")
-        .order_by(Case(When(status=PlanStatus.ACTIVE, then=Value(0)), default=Value(1)), "-id")
-        .first()
-    )
+    plan = next(iter(_ASSESSED_PLAN.objects(patient_id=patient.pk)), None)
     if plan is None or plan.current is None:
         return None
+    plan.patient = patient
     version = plan.version
     regimen = REGIMENS.get(version.regimen)
-    phases = list(version.phases.all())
+    phases = _PHASES.objects(version_id=version.pk)
     results = [
         assessment.Result(
             ref=str(r.pk),
@@ -222,19 +255,15 @@ def patient_assessment(
             qualitative=r.qualitative,
             band=r.band,
         )
-        for r in current_results(patient)
+        for r in _CURRENT_RESULTS.objects(patient_id=patient.pk)
     ]
     checkins = [
         assessment.CheckIn(ref=str(c.pk), on=c.on_date, answers=c.answers())
-        for c in patient.checkins.all()
+        for c in _CHECKINS.objects(patient_id=patient.pk)
     ]
-    given = Dose.objects.filter(plan__patient=patient, status=DoseStatus.GIVEN).values_list(
-        "given_on", flat=True
-    )
+    given = [day for (day,) in _GIVEN_ON.rows(patient_id=patient.pk) if day is not None]
     treatment = assessment.Treatment(
-        first_injection=assessment.course_start(
-            [day for day in given if day is not None], gap_days=assessment.Rules().course_gap_days
-        ),
+        first_injection=assessment.course_start(given, gap_days=assessment.Rules().course_gap_days),
         start=version.start_date,
         dose_mcg=version.dose_mcg,
         route=version.route,

@@ -11,6 +11,7 @@ from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subque
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
+from b12clinic.core.prepared import CompiledQuery, StandIn
 from plans.rules import adherence
 
 from .models import (
@@ -113,13 +114,23 @@ class PlanAdherence:
     on_time_days: int
 
 
+# On the chart, the plan and the results: compiled once per process (b12clinic/core/prepared.py).
+_ADHERENCE_FACTS = CompiledQuery(
+    Dose,
+    lambda plan_id: (
+        Dose.objects.filter(plan_id=plan_id)
+        .exclude(status=DoseStatus.CANCELLED)
+        .values_list("phase__kind", "due_date", "status", "given_on")
+    ),
+    plan_id=StandIn.uuid(1),
+)
+
+
 def plan_adherence(*, plan: Plan, today: date) -> PlanAdherence:
     """Doses due so far, given on time (within the clinic's window), late, missed. One query."""
     facts = [
         adherence.DoseFact(phase_kind=kind, due=due, status=status, given_on=given_on)
-        for kind, due, status, given_on in plan.doses.exclude(
-            status=DoseStatus.CANCELLED
-        ).values_list("phase__kind", "due_date", "status", "given_on")
+        for kind, due, status, given_on in _ADHERENCE_FACTS.rows(plan_id=plan.pk)
     ]
     window = plan.patient.clinic.on_time_window_days
     return PlanAdherence(

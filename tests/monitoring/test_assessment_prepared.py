@@ -1,0 +1,61 @@
+"""The reads behind the response assessment and adherence, compiled once and run as prepared
+statements on PostgreSQL, return what the ORM returns for the same patient."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from monitoring import selectors
+from monitoring.services.checkins import checkin_add
+from plans import selectors as plan_selectors
+from tests.conftest import on_ci
+from tests.monitoring.test_labs import CALM, Entry, add
+from tests.plans.conftest import TODAY
+from tests.plans.recording_helpers import give_next, new_plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgresql():
+    if connection.vendor != "postgresql":
+        if on_ci():
+            pytest.fail("CI must run the prepared assessment reads on PostgreSQL")
+        pytest.skip("prepared statements are PostgreSQL's (set DATABASE_URL)")
+
+
+def fields_of(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nurse):
+    plan = new_plan(patient, clinician, "uk_standard")
+    for days in (0, 2, 4):
+        give_next(plan, nurse, on=TODAY + timedelta(days))
+    add(
+        patient, clinician, Entry("hb", Decimal("101"), "g/L"), Entry("b12", Decimal("120"), "ng/L")
+    )
+    checkin_add(patient=patient, answers=CALM, on=TODAY, by=nurse, today=TODAY)
+    values = {"patient_id": patient.pk, "version_id": plan.current_id, "plan_id": plan.pk}
+    queries = {
+        name: query
+        for module in (selectors, plan_selectors)
+        for name, query in vars(module).items()
+        if isinstance(query, selectors.CompiledQuery)
+    }
+    assert len(queries) >= 6, sorted(queries)
+    for name, query in queries.items():
+        given = {key: values[key] for key in query.stand_ins}
+        expected = list(query.build(**given))
+        if expected and isinstance(expected[0], tuple):
+            assert query.rows(**given) == expected, name
+        else:
+            got = query.objects(**given)
+            assert [fields_of(o) for o in got] == [fields_of(o) for o in expected], name
+            for mine, theirs in zip(got, expected, strict=True):
+                assert set(mine._state.fields_cache) >= set(theirs._state.fields_cache), name
+                for cached in theirs._state.fields_cache:
+                    assert fields_of(getattr(mine, cached)) == fields_of(getattr(theirs, cached))
+        assert expected, f"{name} read nothing: the comparison proves little"

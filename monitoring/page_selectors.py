@@ -11,7 +11,7 @@ from typing import Any
 from b12clinic.core.models import Patient
 from plans import selectors as plan_selectors
 from plans.access import active_plan_of
-from plans.models import Administration, Dose, Phase, Plan, PlanVersion
+from plans.models import Administration, Dose, DoseStatus, Phase, Plan, PlanVersion
 from plans.rules import schedule
 
 from . import selectors
@@ -129,13 +129,13 @@ def plan_page(*, plan: Plan, today: date, now: datetime, show_all: bool) -> Plan
     versions = plan_selectors.plan_versions(plan=plan)
     current = versions[0]
     rows = plan_selectors.plan_timeline(plan=plan, today=today, include_cancelled=show_all)
+    first_open = next((row.dose for row in rows if row.dose.status == DoseStatus.DUE), None)
     upcoming = [i for i, row in enumerate(rows) if row.dose.due_date >= today]
     hidden = 0
     if not show_all and len(upcoming) > UPCOMING_SHOWN:
         cut = upcoming[UPCOMING_SHOWN]
         hidden = len(rows) - cut
         rows = rows[:cut]
-    first_open = plan.doses.filter(status="due").order_by("due_date").first()
     window = timedelta(days=plan.patient.clinic.on_time_window_days)
     return PlanPage(
         plan=plan,

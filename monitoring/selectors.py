@@ -165,10 +165,17 @@ def _note_waiting_for(found: list[tuple[Recheck, str]]) -> None:
         recheck.waiting_for = rechecks.test_names(missing)  # type: ignore[attr-defined]
 
 
+_RECHECKS = CompiledQuery(
+    Recheck,
+    lambda plan_id: Recheck.objects.filter(plan_id=plan_id).order_by("due_date", "kind"),
+    plan_id=StandIn.uuid(1),
+)
+
+
 def plan_rechecks(*, plan: Plan, today: date) -> list[tuple[Recheck, str]]:
     """The plan's rechecks with their state today; due and overdue ones say what they still
     wait for. Two queries."""
-    found = [(r, r.state(today).value) for r in plan.rechecks.order_by("due_date", "kind")]
+    found = [(r, r.state(today).value) for r in _RECHECKS.objects(plan_id=plan.pk)]
     _note_waiting_for(found)
     return found
 
@@ -297,24 +304,44 @@ def patient_reminders_cancelled(*, patient: Patient) -> int:
     return patient.reminders.filter(status=ReminderStatus.CANCELLED).count()
 
 
+_LIVE_FEED = CompiledQuery(
+    CalendarFeed,
+    lambda patient_id: CalendarFeed.objects.filter(
+        patient_id=patient_id, revoked_at__isnull=True
+    ).order_by("pk")[:1],
+    **_PATIENT,
+)
+
+
 def live_calendar_feed(*, patient: Patient) -> CalendarFeed | None:
-    return CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).first()
+    return next(iter(_LIVE_FEED.objects(patient_id=patient.pk)), None)
+
+
+_MAINTENANCE_DOSES = CompiledQuery(
+    Dose,
+    lambda plan_id: (
+        Dose.objects.filter(plan_id=plan_id, phase__kind="maintenance")
+        .exclude(status=DoseStatus.CANCELLED)
+        .values_list("pk", "due_date")
+    ),
+    plan_id=StandIn.uuid(1),
+)
+_CAME_BACK = CompiledQuery(
+    SymptomCheckIn,
+    lambda plan_id: (
+        SymptomCheckIn.objects.filter(plan_id=plan_id, came_back_before_dose__isnull=False)
+        .order_by("on_date", "recorded_at")
+        .values_list("dose_id", "came_back_before_dose")
+    ),
+    plan_id=StandIn.uuid(1),
+)
 
 
 def symptoms_by_interval(*, plan: Plan) -> list[wearing_off.Interval]:
     """Each maintenance dose of the plan with the patient's latest answer about the weeks
     before it. Two queries."""
-    doses = [
-        (str(pk), due)
-        for pk, due in plan.doses.filter(phase__kind="maintenance")
-        .exclude(status=DoseStatus.CANCELLED)
-        .values_list("pk", "due_date")
-    ]
+    doses = [(str(pk), due) for pk, due in _MAINTENANCE_DOSES.rows(plan_id=plan.pk)]
     answers: dict[str, bool] = {}
-    for dose_id, came_back in (
-        SymptomCheckIn.objects.filter(plan=plan, came_back_before_dose__isnull=False)
-        .order_by("on_date", "recorded_at")
-        .values_list("dose_id", "came_back_before_dose")
-    ):
+    for dose_id, came_back in _CAME_BACK.rows(plan_id=plan.pk):
         answers[str(dose_id)] = bool(came_back)
     return wearing_off.intervals(doses, answers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -70,10 +71,27 @@ class TimelineRow:
     phase_label: str
 
 
-def plan_timeline(*, plan: Plan, today: date, include_cancelled: bool = False) -> list[TimelineRow]:
-    doses = plan.doses.select_related("phase").order_by("due_date", "phase__order", "sequence")
+def _timeline_query(plan_id: UUID, include_cancelled: bool) -> QuerySet[Dose]:
+    doses = Dose.objects.filter(plan_id=plan_id).select_related("phase")
     if not include_cancelled:
         doses = doses.exclude(status=DoseStatus.CANCELLED)
+    return doses.order_by("due_date", "phase__order", "sequence")
+
+
+# The plan page's reads, compiled once per process (b12clinic/core/prepared.py).
+_PLAN = {"plan_id": StandIn.uuid(1)}
+_TIMELINE = {
+    everything: CompiledQuery(
+        Dose, lambda plan_id, e=everything: _timeline_query(plan_id, e), **_PLAN
+    )
+    for everything in (False, True)
+}
+
+
+def plan_timeline(*, plan: Plan, today: date, include_cancelled: bool = False) -> list[TimelineRow]:
+    doses = _TIMELINE[include_cancelled].objects(plan_id=plan.pk)
+    for dose in doses:
+        dose.plan = plan
     return [
         TimelineRow(
             dose=dose,
@@ -154,21 +172,30 @@ class DoseRecord:
         return bool(self.history)
 
 
+_ADMINISTRATIONS = CompiledQuery(
+    Administration,
+    lambda plan_id: (
+        Administration.objects.filter(dose__plan_id=plan_id)
+        .select_related("dose__phase", "given_by", "recorded_by", "replaces")
+        .order_by("recorded_at")
+    ),
+    **_PLAN,
+)
+_NOT_GIVEN = CompiledQuery(
+    DoseNotGiven,
+    lambda plan_id: DoseNotGiven.objects.filter(dose__plan_id=plan_id).select_related(
+        "dose__phase", "recorded_by"
+    ),
+    **_PLAN,
+)
+
+
 def plan_records(*, plan: Plan) -> list[DoseRecord]:
     """Every dose recorded as given or not given, newest first, each with its corrections."""
     chains: dict[object, list[Administration]] = {}
-    for record in (
-        Administration.objects.filter(dose__plan=plan)
-        .select_related("dose__phase", "given_by", "recorded_by", "replaces")
-        .order_by("recorded_at")
-    ):
+    for record in _ADMINISTRATIONS.objects(plan_id=plan.pk):
         chains.setdefault(record.dose_id, []).append(record)
-    missed = {
-        record.dose_id: record
-        for record in DoseNotGiven.objects.filter(dose__plan=plan).select_related(
-            "dose__phase", "recorded_by"
-        )
-    }
+    missed = {record.dose_id: record for record in _NOT_GIVEN.objects(plan_id=plan.pk)}
     rows = [
         DoseRecord(dose=chain[-1].dose, current=chain[-1], history=chain[-2::-1], not_given=None)
         for chain in chains.values()
@@ -179,10 +206,19 @@ def plan_records(*, plan: Plan) -> list[DoseRecord]:
     return sorted(rows, key=lambda row: (row.dose.due_date, row.dose.sequence), reverse=True)
 
 
+_SHARE_LINKS = CompiledQuery(
+    ShareLink,
+    lambda plan_id: (
+        ShareLink.objects.filter(plan_id=plan_id)
+        .select_related("created_by")
+        .annotate(use_count=Count("uses"))
+    ),
+    **_PLAN,
+)
+
+
 def plan_share_links(*, plan: Plan, now: datetime) -> list[ShareLink]:
-    links: list[ShareLink] = list(
-        plan.share_links.select_related("created_by").annotate(use_count=Count("uses"))
-    )
+    links: list[ShareLink] = _SHARE_LINKS.objects(plan_id=plan.pk)
     for link in links:
         link.state_now = link.state(now)  # type: ignore[attr-defined]
     return links

@@ -1,4 +1,4 @@
-"""The reads behind the response assessment and adherence, compiled once and run as prepared
+"""The reads of the chart, the plan and the results pages, compiled once and run as prepared
 statements on PostgreSQL, return what the ORM returns for the same patient."""
 
 from datetime import timedelta
@@ -8,12 +8,16 @@ import pytest
 from django.db import connection
 
 from monitoring import selectors
-from monitoring.services.checkins import checkin_add
+from monitoring.services.checkins import checkin_add, checkin_from_patient
+from monitoring.services.feeds import feed_create
 from plans import selectors as plan_selectors
+from plans.recording.not_given import dose_record_not_given
+from plans.rules import schedule
+from plans.sharing import share_link_create
 from tests.conftest import on_ci
 from tests.monitoring.test_labs import CALM, Entry, add
 from tests.plans.conftest import TODAY
-from tests.plans.recording_helpers import give_next, new_plan
+from tests.plans.recording_helpers import at, give_next, new_plan, open_doses
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +30,43 @@ def _needs_postgresql():
         pytest.skip("prepared statements are PostgreSQL's (set DATABASE_URL)")
 
 
-def fields_of(obj) -> dict:
+def fields_of(obj) -> dict | None:
+    if obj is None:  # a nullable relation, selected with the rest
+        return None
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
 
-def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nurse):
-    plan = new_plan(patient, clinician, "uk_standard")
-    for days in (0, 2, 4):
-        give_next(plan, nurse, on=TODAY + timedelta(days))
+MONTHLY = (
+    schedule.PhaseRule(
+        kind=schedule.PhaseKind.MAINTENANCE,
+        unit=schedule.IntervalUnit.DAYS,
+        every=28,
+        end=schedule.EndRule.NEVER,
+    ),
+)
+
+
+def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nurse, patient_user):
+    """Every compiled read of the chart, the plan and the results pages, each reading rows."""
+    plan = new_plan(patient, clinician, "uk_standard", start=TODAY, phases=MONTHLY)
+    give_next(plan, nurse, on=TODAY)
+    give_next(plan, nurse, on=TODAY + timedelta(28))
+    later = open_doses(plan)
+    dose_record_not_given(
+        dose=later[0], by=nurse, reason="declined", now=at(TODAY + timedelta(56), 9)
+    )
+    patient.user = patient_user
+    patient.save()
+    checkin_from_patient(
+        patient=patient,
+        answers=CALM,
+        today=TODAY + timedelta(55),
+        by=patient_user,
+        dose=later[0],
+        came_back=True,
+    )
+    share_link_create(plan=plan, by=clinician, now=at(TODAY, 9))
+    feed_create(patient=patient, by=clinician, now=at(TODAY, 9))
     add(
         patient, clinician, Entry("hb", Decimal("101"), "g/L"), Entry("b12", Decimal("120"), "ng/L")
     )
@@ -45,7 +78,7 @@ def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nur
         for name, query in vars(module).items()
         if isinstance(query, selectors.CompiledQuery)
     }
-    assert len(queries) >= 6, sorted(queries)
+    assert len(queries) >= 12, sorted(queries)
     for name, query in queries.items():
         given = {key: values[key] for key in query.stand_ins}
         expected = list(query.build(**given))
@@ -54,7 +87,10 @@ def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nur
         else:
             got = query.objects(**given)
             assert [fields_of(o) for o in got] == [fields_of(o) for o in expected], name
+            annotations = list(query.build(**given).query.annotation_select)
             for mine, theirs in zip(got, expected, strict=True):
+                for annotation in annotations:
+                    assert getattr(mine, annotation) == getattr(theirs, annotation), name
                 assert set(mine._state.fields_cache) >= set(theirs._state.fields_cache), name
                 for cached in theirs._state.fields_cache:
                     assert fields_of(getattr(mine, cached)) == fields_of(getattr(theirs, cached))

@@ -45,13 +45,22 @@ def open_alerts(*, user: User) -> QuerySet[Alert]:
     )
 
 
-def patient_open_alerts(*, patient: Patient) -> QuerySet[Alert]:
-    """The patient's unacknowledged alerts, urgent first, newest first."""
-    return (
-        Alert.objects.filter(patient=patient, acknowledged_at__isnull=True)
+_OPEN_ALERTS = CompiledQuery(
+    Alert,
+    lambda patient_id: (
+        Alert.objects.filter(patient_id=patient_id, acknowledged_at__isnull=True)
         .annotate(urgency=_URGENCY)
         .order_by("urgency", "-created_at")
-    )
+    ),
+    patient_id=StandIn.uuid(1),
+)
+
+
+def patient_open_alerts(*, patient: Patient) -> list[Alert]:
+    """The patient's unacknowledged alerts, urgent first, newest first. One query, compiled once
+    per process (b12clinic/core/prepared.py)."""
+    found: list[Alert] = _OPEN_ALERTS.objects(patient_id=patient.pk)
+    return found
 
 
 def current_results(patient: Patient | UUID) -> QuerySet[LabResult]:
@@ -81,21 +90,41 @@ class PatientLabs:
     injections: list[date]
 
 
-def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
-    """Everything on the results page, in a fixed number of queries."""
-    history = list(
-        LabResult.objects.filter(patient=patient)
+# The results page's reads, compiled once per process (b12clinic/core/prepared.py).
+_LAB_HISTORY = CompiledQuery(
+    LabResult,
+    lambda patient_id: (
+        LabResult.objects.filter(patient_id=patient_id)
         .select_related("test", "entered_by", "replaces")
         .order_by("-collected_on", "-entered_at")
-    )
+    ),
+    patient_id=StandIn.uuid(1),
+)
+_INJECTED_ON = CompiledQuery(
+    Administration,
+    lambda patient_id: Administration.objects.filter(
+        dose__plan__patient_id=patient_id, is_void=False, replaced_by__isnull=True
+    ).values_list("given_on"),
+    patient_id=StandIn.uuid(1),
+)
+_PATIENT_RECHECKS = CompiledQuery(
+    Recheck,
+    lambda patient_id: (
+        Recheck.objects.filter(patient_id=patient_id)
+        .exclude(status="cancelled")
+        .order_by("due_date")
+    ),
+    patient_id=StandIn.uuid(1),
+)
+
+
+def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
+    """Everything on the results page, in a fixed number of queries."""
+    history = _LAB_HISTORY.objects(patient_id=patient.pk)
     replaced = {r.replaces_id for r in history if r.replaces_id}
     current = [r for r in history if not r.is_void and r.pk not in replaced]
     injections = sorted(
-        given_on
-        for given_on in Administration.objects.filter(
-            dose__plan__patient=patient, is_void=False, replaced_by__isnull=True
-        ).values_list("given_on", flat=True)
-        if given_on is not None
+        given_on for (given_on,) in _INJECTED_ON.rows(patient_id=patient.pk) if given_on is not None
     )
     by_test: dict[int, list[LabResult]] = {}
     for result in sorted(current, key=lambda r: (r.collected_on, r.entered_at)):
@@ -123,9 +152,7 @@ def patient_labs(*, patient: Patient, today: date) -> PatientLabs:
         )
         for test_id, results in sorted(by_test.items(), key=lambda kv: tests[kv[0]].order)
     ]
-    found_rechecks = list(
-        Recheck.objects.filter(patient=patient).exclude(status="cancelled").order_by("due_date")
-    )
+    found_rechecks = _PATIENT_RECHECKS.objects(patient_id=patient.pk)
     with_state = [(r, r.state(today).value) for r in found_rechecks]
     _note_waiting_for(with_state)
     return PatientLabs(
@@ -288,16 +315,31 @@ def patient_assessment(
     )
 
 
-def patient_reminders(
-    *, patient: Patient, limit: int = 30, cancelled: bool = False
-) -> list[Reminder]:
-    """The reminder log on the patient's page: newest first. One query. Without `cancelled`,
-    the reminders cancelled before they went are left out: recording a run of past doses
-    plans and cancels a chaser for each, which would bury what was really sent."""
-    found = patient.reminders.order_by("-send_at")
+REMINDERS_SHOWN = 30
+
+
+def _reminder_log(patient_id: UUID, cancelled: bool) -> QuerySet[Reminder]:
+    found = Reminder.objects.filter(patient_id=patient_id).order_by("-send_at")
     if not cancelled:
         found = found.exclude(status=ReminderStatus.CANCELLED)
-    return list(found[:limit])
+    return found[:REMINDERS_SHOWN]
+
+
+_REMINDER_LOG = {
+    cancelled: CompiledQuery(
+        Reminder, lambda patient_id, c=cancelled: _reminder_log(patient_id, c), **_PATIENT
+    )
+    for cancelled in (False, True)
+}
+
+
+def patient_reminders(*, patient: Patient, cancelled: bool = False) -> list[Reminder]:
+    """The reminder log on the patient's page: the last `REMINDERS_SHOWN`, newest first. One
+    query. Without `cancelled`, the reminders cancelled before they went are left out:
+    recording a run of past doses plans and cancels a chaser for each, which would bury what
+    was really sent."""
+    found: list[Reminder] = _REMINDER_LOG[cancelled].objects(patient_id=patient.pk)
+    return found
 
 
 def patient_reminders_cancelled(*, patient: Patient) -> int:

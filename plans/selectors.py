@@ -8,7 +8,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
@@ -110,16 +110,35 @@ def plan_versions(*, plan: Plan) -> list[PlanVersion]:
     )
 
 
+_PATIENT_PLANS = CompiledQuery(
+    Plan,
+    lambda patient_id: Plan.objects.filter(patient_id=patient_id).select_related(
+        "current__product"
+    ),
+    patient_id=StandIn.uuid(1),
+)
+_DUE_DOSES = CompiledQuery(
+    Dose,
+    lambda patient_id: Dose.objects.filter(
+        plan__patient_id=patient_id, status=DoseStatus.DUE
+    ).order_by("due_date"),
+    patient_id=StandIn.uuid(1),
+)
+
+
 def patient_plans(*, patient: Patient) -> list[Plan]:
-    return list(
-        patient.plans.select_related("current__product").prefetch_related(
-            Prefetch(
-                "doses",
-                queryset=Dose.objects.filter(status=DoseStatus.DUE).order_by("due_date"),
-                to_attr="due_doses",
-            )
-        )
-    )
+    """The patient's plans, newest first, each with its open doses as `due_doses`. Two queries,
+    compiled once per process (b12clinic/core/prepared.py)."""
+    plans: list[Plan] = _PATIENT_PLANS.objects(patient_id=patient.pk)
+    by_plan: dict[object, list[Dose]] = {plan.pk: [] for plan in plans}
+    for dose in _DUE_DOSES.objects(patient_id=patient.pk):
+        by_plan[dose.plan_id].append(dose)
+    for plan in plans:
+        plan.patient = patient
+        plan.due_doses = by_plan[plan.pk]  # type: ignore[attr-defined]
+        for dose in plan.due_doses:  # type: ignore[attr-defined]
+            dose.plan = plan
+    return plans
 
 
 # --- Adherence and the record of each dose ---------------------------------------------------

@@ -48,6 +48,8 @@ MONTHLY = (
 
 def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nurse, patient_user):
     """Every compiled read of the chart, the plan and the results pages, each reading rows."""
+    patient.email, patient.reminder_email = "nora.quinn@example.org", True  # reminders planned
+    patient.save()
     plan = new_plan(patient, clinician, "uk_standard", start=TODAY, phases=MONTHLY)
     give_next(plan, nurse, on=TODAY)
     give_next(plan, nurse, on=TODAY + timedelta(28))
@@ -70,6 +72,7 @@ def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nur
     add(
         patient, clinician, Entry("hb", Decimal("101"), "g/L"), Entry("b12", Decimal("120"), "ng/L")
     )
+    add(patient, clinician, Entry("potassium", Decimal("2.7"), "mmol/L"))  # an urgent alert
     checkin_add(patient=patient, answers=CALM, on=TODAY, by=nurse, today=TODAY)
     values = {"patient_id": patient.pk, "version_id": plan.current_id, "plan_id": plan.pk}
     queries = {

@@ -8,6 +8,7 @@ import functools
 import importlib
 import os
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -67,6 +68,24 @@ def _empty_cache() -> None:
 
 def on_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+def require_postgresql(what: str) -> None:
+    """Skip a PostgreSQL-only test on another database; on CI, where PostgreSQL is always
+    configured, fail instead."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if on_ci():
+            pytest.fail(f"CI must run {what} on PostgreSQL")
+        pytest.skip(f"{what}: PostgreSQL only (set DATABASE_URL)")
+
+
+def fields_of(obj: Any) -> dict[str, Any] | None:
+    """A model instance's column values (None for an empty relation), to compare two reads."""
+    if obj is None:
+        return None
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
 
 def _hypothesis_profile() -> None:

@@ -5,7 +5,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from monitoring import selectors
 from monitoring.services.checkins import checkin_add, checkin_from_patient
@@ -14,7 +13,7 @@ from plans import selectors as plan_selectors
 from plans.recording.not_given import dose_record_not_given
 from plans.rules import schedule
 from plans.sharing import share_link_create
-from tests.conftest import on_ci
+from tests.conftest import fields_of, require_postgresql
 from tests.monitoring.test_labs import CALM, Entry, add
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import at, give_next, new_plan, open_doses
@@ -24,16 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _needs_postgresql():
-    if connection.vendor != "postgresql":
-        if on_ci():
-            pytest.fail("CI must run the prepared assessment reads on PostgreSQL")
-        pytest.skip("prepared statements are PostgreSQL's (set DATABASE_URL)")
-
-
-def fields_of(obj) -> dict | None:
-    if obj is None:  # a nullable relation, selected with the rest
-        return None
-    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+    require_postgresql("the prepared page reads")
 
 
 MONTHLY = (

@@ -4,14 +4,13 @@ PostgreSQL: the same objects as the ORM's, with what they select related, and th
 import uuid
 
 import pytest
-from django.db import connection
 from django.http import Http404
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
 from plans.access import get_patient_for_staff, get_plan_for_staff
 from plans.models import Plan
-from tests.conftest import on_ci
+from tests.conftest import fields_of, require_postgresql
 from tests.plans.recording_helpers import new_plan
 from tests.plans.test_day_list import make_patient
 
@@ -20,14 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _needs_postgresql():
-    if connection.vendor != "postgresql":
-        if on_ci():
-            pytest.fail("CI must run the prepared getters on PostgreSQL")
-        pytest.skip("prepared statements are PostgreSQL's (set DATABASE_URL)")
-
-
-def fields_of(obj) -> dict:
-    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+    require_postgresql("the prepared getters")
 
 
 @pytest.fixture

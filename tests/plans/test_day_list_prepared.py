@@ -11,7 +11,7 @@ from b12clinic.core.prepared import CompiledQuery, StandIn, statement_name
 from plans import day_list
 from plans.models import Dose, DoseStatus
 from plans.recording.not_given import dose_record_not_given
-from tests.conftest import on_ci
+from tests.conftest import require_postgresql
 from tests.plans.conftest import TODAY
 from tests.plans.recording_helpers import at
 from tests.plans.test_day_list import seed_day
@@ -21,10 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _needs_postgresql():
-    if connection.vendor != "postgresql":
-        if on_ci():
-            pytest.fail("CI must run the prepared day-list queries on PostgreSQL")
-        pytest.skip("prepared statements are PostgreSQL's (set DATABASE_URL)")
+    require_postgresql("the prepared day-list queries")
 
 
 def unordered(rows):  # the queries leave the order to the day list, which sorts the rows

@@ -289,6 +289,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # EMAIL_URL examples: smtp://user:password@mail.example.org:587 (add ?ssl=1 or use smtp+tls://),
 # consolemail:// (default), filemail:///path/to/dir.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if vars().get("EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "b12clinic.mail.SmtpBackend"  # Django's, with reminders' quicker path
 EMAIL_TIMEOUT: int = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL: str = env("DEFAULT_FROM_EMAIL", default="B12 Clinic <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -145,12 +145,15 @@ def _open(connection: Any) -> None:
 def _deliver_one(
     reminder: Reminder, connection: Any, now: Callable[[], datetime], done: Delivered
 ) -> None:
-    record = Reminder.objects.filter(
-        pk=reminder.pk, status=ReminderStatus.SENDING, claim=reminder.claim
-    )
+    def record() -> Any:
+        # Built only off the usual path: a message sent is recorded by `_mark_sent`.
+        return Reminder.objects.filter(
+            pk=reminder.pk, status=ReminderStatus.SENDING, claim=reminder.claim
+        )
+
     why_not = _no_longer_wanted(reminder)
     if why_not:
-        record.update(status=ReminderStatus.CANCELLED, claim=None, note=why_not, updated_at=now())
+        record().update(status=ReminderStatus.CANCELLED, claim=None, note=why_not, updated_at=now())
         done.cancelled += 1
         return
     clinic = reminder.clinic
@@ -160,7 +163,7 @@ def _deliver_one(
         later = reminder_times.after_quiet_hours(
             now(), zone=clinic.zone, start=clinic.quiet_from, end=clinic.quiet_until
         )
-        record.update(
+        record().update(
             status=ReminderStatus.PENDING,
             claim=None,
             claimed_at=None,
@@ -174,7 +177,7 @@ def _deliver_one(
     try:
         recipient, provider_id = _send(reminder, connection)
     except Permanent as error:
-        record.update(
+        record().update(
             status=ReminderStatus.FAILED, claim=None, last_error=str(error), updated_at=now()
         )
         done.failed += 1
@@ -183,7 +186,7 @@ def _deliver_one(
     except Exception as error:
         message = f"{type(error).__name__}: {error}"[:2000]
         if reminder.attempts >= settings.REMINDER_MAX_ATTEMPTS:
-            record.update(
+            record().update(
                 status=ReminderStatus.FAILED,
                 claim=None,
                 last_error=f"Gave up after {reminder.attempts} attempts. {message}",
@@ -194,7 +197,7 @@ def _deliver_one(
             wait = reminder_times.backoff(
                 reminder.attempts, base_seconds=settings.REMINDER_BACKOFF_SECONDS
             )
-            record.update(
+            record().update(
                 status=ReminderStatus.PENDING,
                 claim=None,
                 claimed_at=None,

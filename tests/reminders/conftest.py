@@ -130,7 +130,7 @@ def inbox() -> Iterator[Inbox]:
 @pytest.fixture
 def smtp_settings(settings, inbox: Inbox) -> Inbox:
     """This process sends through the loopback server, as production sends through its relay."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "b12clinic.mail.SmtpBackend"  # what smtp:// selects
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = inbox.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False

@@ -6,10 +6,11 @@ import json
 import string
 from email.policy import compat32
 
+from django.core.mail import BadHeaderError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitoring.reminders.mime import SHORT_HEADERS
+from monitoring.reminders.mime import SHORT_HEADERS, ReminderEmail
 from tests.outside_readers import run_reader
 from tests.reminders.test_outbox import deliver_now, pending, plan_starting_in
 
@@ -83,3 +84,54 @@ def test_a_reminder_reads_the_same_in_another_mail_reader(consenting, clinician,
         assert f"{first.for_date:%B} {first.for_date:%Y}" in body
     assert unsubscribe in read["text"] and "<strong>" in read["html"]
     assert "<strong>" not in read["text"]
+
+
+BODIES = st.text(max_size=300) | st.text(alphabet="ab \r\n€é", max_size=1200)
+
+
+@given(
+    subject=WORDS | st.text(max_size=90),
+    body=BODIES,
+    html=BODIES,
+    to=st.sampled_from(["nora.quinn@example.org", "Zoë <zoe@example.org>", "a@b"]),
+    extra=st.dictionaries(HEADER_NAMES.filter(lambda n: n not in {"To", "Reply-To"}), WORDS),
+)
+def test_a_reminder_is_written_on_the_wire_exactly_as_django_writes_it(
+    subject, body, html, to, extra
+):
+    """The quick path writes Django's bytes, or declines and leaves the message to Django."""
+    email = ReminderEmail(
+        subject=subject,
+        body=body,
+        to=[to],
+        reply_to=["clinic@example.org"],
+        headers={"Message-ID": "<reminder.1@b12clinic.local>", **extra},
+    )
+    email.attach_alternative(html, "text/html")
+    try:
+        django = email.message()
+    except BadHeaderError:
+        assert email.wire_bytes() is None
+        return
+    expected = django.as_bytes(linesep="\r\n")
+    ours = email.wire_bytes(boundary=django.get_boundary(), date=django["Date"])
+    assert ours is None or ours == expected
+
+
+def test_a_reminder_takes_the_quick_path_with_the_same_bytes():
+    email = ReminderEmail(
+        subject="Your B12 injection is due on Tuesday 1 December",
+        body="Hello Zoë,\n\nYour injection is due.\r\n\nClínica São Brás\n",
+        to=["nora.quinn@example.org"],
+        reply_to=["recepcao@clinica.example.org"],
+        headers={
+            "Message-ID": "<reminder.1@b12clinic.local>",
+            "List-Unsubscribe": "<http://localhost:8000/reminders/stop/" + "x" * 120 + "/>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    email.attach_alternative("<p>Hello Zoë,</p>\n<p>Clínica São Brás</p>", "text/html")
+    django = email.message()
+    ours = email.wire_bytes(boundary=django.get_boundary(), date=django["Date"])
+    assert ours == django.as_bytes(linesep="\r\n")
+    assert b"Content-Transfer-Encoding: 8bit" in ours and "Zoë".encode() in ours

@@ -200,7 +200,7 @@ def test_delivery_through_smtp_with_templates_message_id_and_opt_out(
 def test_smtp_down_retries_with_backoff_then_fails_and_loses_nothing(
     consenting, clinician, clinic_open_daily, settings
 ):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "b12clinic.mail.SmtpBackend"  # what smtp:// selects
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
     settings.EMAIL_TIMEOUT = 2
     settings.REMINDER_MAX_ATTEMPTS = 3

@@ -66,6 +66,37 @@ class Inbox:
         return "250 OK"
 
 
+def cpu_by_process() -> Counter[str]:
+    """CPU seconds used so far (Linux): by the whole machine, the Celery workers, PostgreSQL,
+    Redis and this process (the SMTP server), to see where a message's cost is."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as stat:
+        fields = [int(n) for n in stat.readline().split()[1:]]
+    used: Counter[str] = Counter({"machine": (sum(fields[:8]) - fields[3] - fields[4]) / tick})
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat_path.read_text()
+            command = (stat_path.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # it ended
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        rest = text[text.rindex(")") + 2 :].split()
+        group = (
+            "this process"
+            if stat_path.parent.name == str(os.getpid())
+            else "workers"
+            if b"celery" in command
+            else "PostgreSQL"
+            if name.startswith("postgres")
+            else "Redis"
+            if name.startswith("redis")
+            else ""
+        )
+        if group:
+            used[group] += (int(rest[11]) + int(rest[12])) / tick  # utime, stime
+    return used
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -179,6 +210,7 @@ def main() -> None:
     env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
     with celery_workers(processes, env):
         time.sleep(3)  # workers up
+        cpu = cpu_by_process()
         started = time.monotonic()
         deadline = started + 600
         while time.monotonic() < deadline:
@@ -190,6 +222,7 @@ def main() -> None:
             if not unsent.exists():
                 break
         elapsed = time.monotonic() - started
+        cpu = cpu_by_process() - cpu  # while the workers sent, not while they started
     received_ids = list(inbox.ids)  # before the floor's messages join them
     # The floor: a plain SMTP client sending the same number of messages like ours, over one
     # session, to the same sink; nothing else to do.
@@ -214,6 +247,15 @@ def main() -> None:
         f"p99 {lags[int(len(lags) * 0.99) - 1]:.1f} s"
     )
     print(f"duplicates: {duplicates}, lost: {lost}")
+    per = 1000 / count
+    print(
+        "CPU a message: "
+        + ", ".join(
+            f"{name} {cpu[name] * per:.2f} ms"
+            for name in ("machine", "workers", "this process", "PostgreSQL", "Redis")
+        )
+        + " (this process: the SMTP server, and a query a second)"
+    )
     met = duplicates == 0 and lost == 0 and throughput >= 200
     print(f"goal (0 duplicates, 0 lost, >= 200/s): {'met' if met else 'NOT met'}")
     print(

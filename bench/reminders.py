@@ -67,8 +67,9 @@ class Inbox:
 
 
 def cpu_by_process() -> Counter[str]:
-    """CPU seconds used so far (Linux): by the whole machine, the Celery workers, PostgreSQL,
-    Redis and this process (the SMTP server), to see where a message's cost is."""
+    """CPU seconds used so far (Linux): by the whole machine, the Celery workers and this
+    process (the SMTP server), to see where a message's cost is. PostgreSQL's share is in the
+    rest: each task's connection is a process that ends with it, so is not here to read."""
     tick = os.sysconf("SC_CLK_TCK")
     with open("/proc/stat") as stat:
         fields = [int(n) for n in stat.readline().split()[1:]]
@@ -79,21 +80,16 @@ def cpu_by_process() -> Counter[str]:
             command = (stat_path.parent / "cmdline").read_bytes()
         except OSError:
             continue  # it ended
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        rest = text[text.rindex(")") + 2 :].split()
+        after_name = text[text.rindex(")") + 2 :].split()
         group = (
             "this process"
             if stat_path.parent.name == str(os.getpid())
             else "workers"
             if b"celery" in command
-            else "PostgreSQL"
-            if name.startswith("postgres")
-            else "Redis"
-            if name.startswith("redis")
             else ""
         )
         if group:
-            used[group] += (int(rest[11]) + int(rest[12])) / tick  # utime, stime
+            used[group] += (int(after_name[11]) + int(after_name[12])) / tick  # utime, stime
     return used
 
 
@@ -248,13 +244,11 @@ def main() -> None:
     )
     print(f"duplicates: {duplicates}, lost: {lost}")
     per = 1000 / count
+    rest = cpu["machine"] - cpu["workers"] - cpu["this process"]
     print(
-        "CPU a message: "
-        + ", ".join(
-            f"{name} {cpu[name] * per:.2f} ms"
-            for name in ("machine", "workers", "this process", "PostgreSQL", "Redis")
-        )
-        + " (this process: the SMTP server, and a query a second)"
+        f"CPU a message: {cpu['machine'] * per:.2f} ms on the machine: the workers "
+        f"{cpu['workers'] * per:.2f} ms, the SMTP server (this process) "
+        f"{cpu['this process'] * per:.2f} ms, the rest (PostgreSQL, Redis) {rest * per:.2f} ms"
     )
     met = duplicates == 0 and lost == 0 and throughput >= 200
     print(f"goal (0 duplicates, 0 lost, >= 200/s): {'met' if met else 'NOT met'}")

@@ -1,5 +1,6 @@
-"""The staff getters of patients and plans, compiled once and run as prepared statements on
-PostgreSQL: the same objects as the ORM's, with what they select related, and the same 404s."""
+"""The staff getters of patients, plans, doses and injection records, compiled once and run as
+prepared statements on PostgreSQL: the same objects as the ORM's, with what they select related,
+and the same 404s."""
 
 import uuid
 
@@ -8,10 +9,15 @@ from django.http import Http404
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
-from plans.access import get_patient_for_staff, get_plan_for_staff
-from plans.models import Plan
+from plans.access import (
+    get_administration_for_staff,
+    get_dose_for_staff,
+    get_patient_for_staff,
+    get_plan_for_staff,
+)
+from plans.models import Administration, Dose, Plan
 from tests.conftest import fields_of, require_postgresql
-from tests.plans.recording_helpers import new_plan
+from tests.plans.recording_helpers import give_next, new_plan, open_doses
 from tests.plans.test_day_list import make_patient
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +87,60 @@ def test_another_clinics_a_missing_a_malformed_id_and_a_patient_user_are_404(
         get_plan_for_staff(patient_user, elsewhere.pk)
     other_clinic.staff.add(clinician)
     assert get_plan_for_staff(clinician, elsewhere.pk).pk == elsewhere.pk
+
+
+def test_a_dose_and_a_record_are_the_orms_with_what_the_recording_pages_show(
+    plans, clinician, django_assert_num_queries
+):
+    for plan in plans[:2]:
+        record = give_next(plan, clinician)
+        dose = open_doses(plan)[0]
+        expected = Dose.objects.select_related(
+            "phase", "plan__current__product", "plan__patient__clinic"
+        ).get(pk=dose.pk)
+        got = get_dose_for_staff(clinician, str(dose.pk))
+        with django_assert_num_queries(0):
+            related = [got.phase, got.plan, got.plan.current, got.plan.current.product]
+            related += [got.plan.patient, got.plan.patient.clinic]
+        assert fields_of(got) == fields_of(expected)
+        theirs = [expected.phase, expected.plan, expected.plan.current]
+        theirs += [
+            expected.plan.current.product,
+            expected.plan.patient,
+            expected.plan.patient.clinic,
+        ]
+        assert [fields_of(o) for o in related] == [fields_of(o) for o in theirs]
+
+        expected_record = Administration.objects.select_related(
+            "dose__phase", "dose__plan__current__product", "dose__plan__patient__clinic"
+        ).get(pk=record.pk)
+        got_record = get_administration_for_staff(clinician, record.pk)
+        with django_assert_num_queries(0):
+            shown = [got_record.dose, got_record.dose.phase, got_record.dose.plan.current.product]
+            shown.append(got_record.dose.plan.patient.clinic)
+        assert fields_of(got_record) == fields_of(expected_record)
+        assert [fields_of(o) for o in shown] == [
+            fields_of(o)
+            for o in (
+                expected_record.dose,
+                expected_record.dose.phase,
+                expected_record.dose.plan.current.product,
+                expected_record.dose.plan.patient.clinic,
+            )
+        ]
+
+
+def test_another_clinics_dose_or_record_and_a_bad_id_are_404(
+    plans, clinician, patient_user, other_clinic
+):
+    elsewhere = plans[2]
+    other_clinic.staff.add(clinician)
+    record = give_next(elsewhere, clinician)
+    other_clinic.staff.remove(clinician)
+    for user in (clinician, patient_user):
+        for wrong in (open_doses(elsewhere)[0].pk, uuid.uuid4(), "not-a-uuid", ""):
+            with pytest.raises(Http404):
+                get_dose_for_staff(user, wrong)
+        for wrong in (record.pk, uuid.uuid4(), "x"):
+            with pytest.raises(Http404):
+                get_administration_for_staff(user, wrong)

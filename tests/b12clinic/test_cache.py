@@ -61,3 +61,29 @@ def test_signing_in_pages_and_the_pdf_work_with_the_cache_down(client, clinician
         )
         pdf = client.get(reverse("monitoring:plan_pdf", args=[plan.pk]))
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_one_redis_client_serves_every_call_and_every_thread():
+    """Django makes a client per call; ours is made once per connection pool and shared, and
+    what one thread writes the others read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.reminders.conftest import RedisServer
+
+    server = RedisServer()
+    server.start()
+    try:
+        cache = ForgivingRedisCache(server.url, {"OPTIONS": OPTIONS})
+        first = cache._cache.get_client()
+        cache.set_many({f"k{n}": n for n in range(50)})
+
+        def read(n: int) -> tuple[object, object]:
+            return cache.get(f"k{n}"), cache._cache.get_client()
+
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(read, range(50)))
+        assert [value for value, _ in results] == list(range(50))
+        assert all(client is first for _, client in results)
+        assert cache._cache.get_client(write=True) is first  # one server: one pool
+    finally:
+        server.stop()

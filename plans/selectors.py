@@ -12,7 +12,7 @@ from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 
 from b12clinic.core.access import staff_clinics
 from b12clinic.core.models import Patient
-from b12clinic.core.prepared import CompiledQuery, StandIn
+from b12clinic.core.prepared import CompiledQuery, StandIn, as_prefetched
 from plans.rules import adherence
 
 from .models import (
@@ -20,7 +20,9 @@ from .models import (
     Dose,
     DoseNotGiven,
     DoseStatus,
+    Phase,
     Plan,
+    PlanOverride,
     PlanStatus,
     PlanVersion,
     ShareLink,
@@ -102,12 +104,46 @@ def plan_timeline(*, plan: Plan, today: date, include_cancelled: bool = False) -
     ]
 
 
-def plan_versions(*, plan: Plan) -> list[PlanVersion]:
-    return list(
-        plan.versions.select_related("product", "prescriber")
-        .prefetch_related("phases", "overrides__by")
+# The plan page's versions, newest first, with their phases and overrides: three compiled
+# queries rather than a prefetch, which cannot be compiled (the ORM's took 18% of the page).
+_VERSIONS = CompiledQuery(
+    PlanVersion,
+    lambda plan_id: (
+        PlanVersion.objects.filter(plan_id=plan_id)
+        .select_related("product", "prescriber")
         .order_by("-number")
-    )
+    ),
+    plan_id=StandIn.uuid(1),
+)
+_VERSION_PHASES = CompiledQuery(
+    Phase,
+    lambda plan_id: Phase.objects.filter(version__plan_id=plan_id).order_by("version", "order"),
+    plan_id=StandIn.uuid(1),
+)
+_VERSION_OVERRIDES = CompiledQuery(
+    PlanOverride,
+    lambda plan_id: (
+        PlanOverride.objects.filter(version__plan_id=plan_id)
+        .select_related("by")
+        .order_by("at", "pk")
+    ),
+    plan_id=StandIn.uuid(1),
+)
+
+
+def plan_versions(*, plan: Plan) -> list[PlanVersion]:
+    """Each with `phases.all()` and `overrides.all()` read with it (no query each)."""
+    versions = _VERSIONS.objects(plan_id=plan.pk)
+    phases: dict[UUID, list[Phase]] = {}
+    for phase in _VERSION_PHASES.objects(plan_id=plan.pk):
+        phases.setdefault(phase.version_id, []).append(phase)
+    overrides: dict[UUID, list[PlanOverride]] = {}
+    for override in _VERSION_OVERRIDES.objects(plan_id=plan.pk):
+        overrides.setdefault(override.version_id, []).append(override)
+    for version in versions:
+        as_prefetched(version, "phases", phases.get(version.pk, []))
+        as_prefetched(version, "overrides", overrides.get(version.pk, []))
+    return versions
 
 
 _PATIENT_PLANS = CompiledQuery(

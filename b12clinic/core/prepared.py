@@ -141,3 +141,20 @@ class CompiledQuery:
                 setattr(obj, name, row[position])
             found.append(obj)
         return found
+
+
+def as_prefetched(instance: Model, name: str, objects: list[Any]) -> None:
+    """Put `objects` where `prefetch_related(name)` puts a reverse foreign key's rows, as
+    Django's `prefetch_one_level` does: `instance.<name>.all()` then reads nothing more, and
+    each object's foreign key back to `instance` is already set. For rows read by a compiled
+    query, which cannot carry a prefetch of its own."""
+    manager = getattr(instance, name)
+    back = manager.field
+    for obj in objects:
+        back.set_cached_value(obj, instance)
+    queryset = manager.get_queryset()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    instance._prefetched_objects_cache[back.remote_field.cache_name] = queryset  # type: ignore[attr-defined]

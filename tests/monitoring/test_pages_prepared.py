@@ -10,6 +10,7 @@ from monitoring import selectors
 from monitoring.services.checkins import checkin_add, checkin_from_patient
 from monitoring.services.feeds import feed_create
 from plans import selectors as plan_selectors
+from plans.models import PlanOverride
 from plans.recording.not_given import dose_record_not_given
 from plans.rules import schedule
 from plans.sharing import share_link_create
@@ -64,6 +65,14 @@ def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nur
     )
     add(patient, clinician, Entry("potassium", Decimal("2.7"), "mmol/L"))  # an urgent alert
     checkin_add(patient=patient, answers=CALM, on=TODAY, by=nurse, today=TODAY)
+    # A dose-safety rule overridden at prescribing, as plan_create records one.
+    PlanOverride.objects.create(
+        version=plan.current,
+        code="max_dose",
+        message="Above the usual dose.",
+        reason="Asked for by haematology.",
+        by=clinician,
+    )
     values = {"patient_id": patient.pk, "version_id": plan.current_id, "plan_id": plan.pk}
     queries = {
         name: query
@@ -88,3 +97,30 @@ def test_each_compiled_read_returns_what_the_orm_returns(patient, clinician, nur
                 for cached in theirs._state.fields_cache:
                     assert fields_of(getattr(mine, cached)) == fields_of(getattr(theirs, cached))
         assert expected, f"{name} read nothing: the comparison proves little"
+
+
+def test_a_plans_versions_come_with_their_phases_and_overrides_as_a_prefetch_would(
+    patient, clinician, django_assert_num_queries
+):
+    plan = new_plan(patient, clinician, "uk_standard", start=TODAY)
+    PlanOverride.objects.create(
+        version=plan.current, code="max_dose", message="Above.", reason="Asked.", by=clinician
+    )
+    expected = list(
+        plan.versions.select_related("product", "prescriber")
+        .prefetch_related("phases", "overrides__by")
+        .order_by("-number")
+    )
+    with django_assert_num_queries(3):
+        got = plan_selectors.plan_versions(plan=plan)
+    with django_assert_num_queries(0):
+        phases = [[(p, p.version) for p in v.phases.all()] for v in got]
+        overrides = [[(o, o.by) for o in v.overrides.all()] for v in got]
+    assert [fields_of(v) for v in got] == [fields_of(v) for v in expected]
+    assert [[(fields_of(p), v.pk) for p, v in each] for each in phases] == [
+        [(fields_of(p), v.pk) for p in v.phases.all()] for v in expected
+    ]
+    assert [[(fields_of(o), fields_of(by)) for o, by in each] for each in overrides] == [
+        [(fields_of(o), fields_of(o.by)) for o in v.overrides.all()] for v in expected
+    ]
+    assert phases[0] and overrides[0]

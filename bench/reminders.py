@@ -44,10 +44,12 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
 
 import django
 from aiosmtpd.controller import Controller
+from cpu import cpu_by_process
 from materialise import ensure_database
 from workers import celery_workers
 
 BASE_DIR = Path(__file__).resolve().parents[1]
+WORKERS = {"workers": b"celery"}
 # aiosmtpd logs every SMTP command at INFO: a cost the benchmark should not measure.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
@@ -64,33 +66,6 @@ class Inbox:
             self.ids.append(message["X-B12-Reminder"])
             self.sample = self.sample or envelope.content  # type: ignore[attr-defined]
         return "250 OK"
-
-
-def cpu_by_process() -> Counter[str]:
-    """CPU seconds used so far (Linux): by the whole machine, the Celery workers and this
-    process (the SMTP server), to see where a message's cost is. PostgreSQL's share is in the
-    rest: each task's connection is a process that ends with it, so is not here to read."""
-    tick = os.sysconf("SC_CLK_TCK")
-    with open("/proc/stat") as stat:
-        fields = [int(n) for n in stat.readline().split()[1:]]
-    used: Counter[str] = Counter({"machine": (sum(fields[:8]) - fields[3] - fields[4]) / tick})
-    for stat_path in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat_path.read_text()
-            command = (stat_path.parent / "cmdline").read_bytes()
-        except OSError:
-            continue  # it ended
-        after_name = text[text.rindex(")") + 2 :].split()
-        group = (
-            "this process"
-            if stat_path.parent.name == str(os.getpid())
-            else "workers"
-            if b"celery" in command
-            else ""
-        )
-        if group:
-            used[group] += (int(after_name[11]) + int(after_name[12])) / tick  # utime, stime
-    return used
 
 
 def free_port() -> int:
@@ -206,7 +181,7 @@ def main() -> None:
     env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
     with celery_workers(processes, env):
         time.sleep(3)  # workers up
-        cpu = cpu_by_process()
+        cpu = cpu_by_process(WORKERS)
         started = time.monotonic()
         deadline = started + 600
         while time.monotonic() < deadline:
@@ -218,7 +193,7 @@ def main() -> None:
             if not unsent.exists():
                 break
         elapsed = time.monotonic() - started
-        cpu = cpu_by_process() - cpu  # while the workers sent, not while they started
+        cpu = cpu_by_process(WORKERS) - cpu  # while the workers sent, not while they started
     received_ids = list(inbox.ids)  # before the floor's messages join them
     # The floor: a plain SMTP client sending the same number of messages like ours, over one
     # session, to the same sink; nothing else to do.

@@ -59,6 +59,23 @@ _ADMINISTRATION_FOR_STAFF = CompiledQuery(
     worker=StandIn.int(1),
 )
 
+# A patient's own downloads (their PDF and calendar file, a quarter of the requests in
+# bench/load.py): their record, and their active plans newest first in one query, not two.
+_OWN_PATIENT = CompiledQuery(
+    Patient,
+    lambda user_id: Patient.objects.select_related("clinic").filter(user_id=user_id),
+    user_id=StandIn.int(1),
+)
+_OWN_ACTIVE_PLANS = CompiledQuery(
+    Plan,
+    lambda user_id: (
+        Plan.objects.select_related("patient__clinic", "current__product")
+        .filter(patient__user_id=user_id, status=PlanStatus.ACTIVE)
+        .order_by("-created_at", "pk")
+    ),
+    user_id=StandIn.int(1),
+)
+
 
 def _one_for_staff(query: CompiledQuery, user: User, pk: UUID | str) -> Any:
     """The object if it is in one of the user's clinics (`staff_clinics`), else 404."""
@@ -132,7 +149,10 @@ def get_administration_for_staff(user: User, administration_id: UUID | str) -> A
 
 def own_patient(user: User) -> Patient | None:
     """The signed-in patient's own record, if their account has one."""
-    return Patient.objects.select_related("clinic").filter(user=user).first()
+    if user.pk is None:
+        return None
+    found: list[Patient] = _OWN_PATIENT.objects(user_id=user.pk)
+    return found[0] if found else None
 
 
 def active_plan_of(patient: Patient) -> Plan | None:
@@ -144,12 +164,11 @@ def active_plan_of(patient: Patient) -> Plan | None:
 
 
 def get_own_active_plan(user: User) -> Plan:
-    """The signed-in patient's active plan, or 404."""
-    patient = own_patient(user)
-    plan = active_plan_of(patient) if patient else None
-    if plan is None:
+    """The signed-in patient's active plan (the newest, as `active_plan_of`), or 404."""
+    plans: list[Plan] = _OWN_ACTIVE_PLANS.objects(user_id=user.pk) if user.pk is not None else []
+    if not plans:
         raise Http404("You have no active plan.")
-    return plan
+    return plans[0]
 
 
 def get_stock_batch_for_staff(user: User, stock_id: UUID | str) -> StockBatch:

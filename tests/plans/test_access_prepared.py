@@ -144,3 +144,35 @@ def test_another_clinics_dose_or_record_and_a_bad_id_are_404(
         for wrong in (record.pk, uuid.uuid4(), "x"):
             with pytest.raises(Http404):
                 get_administration_for_staff(user, wrong)
+
+
+def test_a_patients_own_record_and_active_plan_are_the_orms(plans, clinician, patient_user):
+    from django.contrib.auth.models import AnonymousUser
+
+    from plans.access import active_plan_of, get_own_active_plan, own_patient
+    from plans.services.prescriptions import plan_stop
+    from tests.plans.conftest import TODAY
+
+    assert own_patient(patient_user) is None
+    with pytest.raises(Http404):
+        get_own_active_plan(patient_user)
+    assert own_patient(AnonymousUser()) is None
+    mine = plans[0].patient
+    mine.user = patient_user
+    mine.save()
+    expected = Patient.objects.select_related("clinic").get(user=patient_user)
+    got = own_patient(patient_user)
+    assert fields_of(got) == fields_of(expected)
+    assert fields_of(got.clinic) == fields_of(expected.clinic)
+    plan = get_own_active_plan(patient_user)
+    theirs = active_plan_of(expected)
+    assert fields_of(plan) == fields_of(theirs)
+    for mine_, theirs_ in (
+        (plan.patient, theirs.patient),
+        (plan.patient.clinic, theirs.patient.clinic),
+        (plan.current.product, theirs.current.product),
+    ):
+        assert fields_of(mine_) == fields_of(theirs_)
+    plan_stop(plan=plans[0], by=clinician, reason="Levels normal on tablets.", today=TODAY)
+    with pytest.raises(Http404):
+        get_own_active_plan(patient_user)

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from b12clinic.core.access import staff_clinics
+from b12clinic.core.access import staff_clinic_list, staff_clinics
 from b12clinic.core.models import Patient
 from b12clinic.core.prepared import CompiledQuery, StandIn
 from monitoring.rules import assessment, charts, rechecks, wearing_off
@@ -220,7 +220,7 @@ def overdue_rechecks(*, user: User, now: datetime, limit: int) -> list[Recheck]:
 
 
 def overdue_rechecks_all(*, user: User, now: datetime) -> QuerySet[Recheck]:
-    clinics = list(staff_clinics(user))
+    clinics = staff_clinic_list(user)
     if not clinics:
         return Recheck.objects.none()
     in_window = Q()

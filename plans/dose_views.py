@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from b12clinic.core.access import (
     AuthenticatedRequest,
     patient_required,
-    staff_clinics,
+    staff_clinic_list,
     staff_required,
     user_roles,
 )
@@ -53,7 +53,7 @@ def _clinic_today(clinic: Clinic) -> date:
 
 def _day_list_params(request: HttpRequest) -> tuple[list[Clinic], Clinic | None, date | None]:
     """The clinics the user works in, the one asked for (404 if not theirs), and the day."""
-    clinics = list(staff_clinics(request.user))
+    clinics = staff_clinic_list(request.user)
     wanted = request.GET.get("clinic")
     clinic = clinics[0] if clinics else None
     if wanted:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from b12clinic.core.access import (
     AuthenticatedRequest,
     clinician_required,
-    staff_clinics,
+    staff_clinic_list,
     staff_required,
 )
 from b12clinic.core.models import Patient
@@ -56,7 +56,7 @@ def patient_list(request: AuthenticatedRequest) -> HttpResponse:
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def patient_create(request: AuthenticatedRequest) -> HttpResponse:
-    clinics = list(staff_clinics(request.user))
+    clinics = staff_clinic_list(request.user)
     form = forms.PatientForm(request.POST or None, clinics=clinics)
     if request.method == "POST" and form.is_valid():
         clinic = form.chosen_clinic()

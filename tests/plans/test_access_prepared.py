@@ -176,3 +176,19 @@ def test_a_patients_own_record_and_active_plan_are_the_orms(plans, clinician, pa
     plan_stop(plan=plans[0], by=clinician, reason="Levels normal on tablets.", today=TODAY)
     with pytest.raises(Http404):
         get_own_active_plan(patient_user)
+
+
+def test_the_staff_clinic_list_is_staff_clinics_read_by_name(
+    plans, clinician, patient_user, other_clinic, clinic
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    from b12clinic.core.access import staff_clinic_list
+
+    other_clinic.staff.add(clinician)
+    got = staff_clinic_list(clinician)
+    assert [fields_of(c) for c in got] == [fields_of(c) for c in staff_clinics(clinician)]
+    assert [c.name for c in got] == sorted(c.name for c in (clinic, other_clinic))
+    other_clinic.staff.add(patient_user)  # a patient is no staff, whatever the membership
+    assert staff_clinic_list(patient_user) == []
+    assert staff_clinic_list(AnonymousUser()) == []

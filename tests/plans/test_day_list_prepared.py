@@ -107,3 +107,22 @@ def test_a_value_that_does_not_reach_the_query_as_a_parameter_is_refused():
 
     with pytest.raises(ValueError, match="day"):
         folded.rows(clinic_id=StandIn.uuid(2), day=TODAY)
+
+
+def test_the_recording_pages_dose_row_reads_what_the_orm_reads(
+    clinic, other_clinic, clinician, nurse
+):
+    seed_day(clinic, clinician, nurse, 4)
+    doses = list(Dose.objects.filter(plan__patient__clinic=clinic).order_by("due_date"))
+    assert any(d.status == DoseStatus.DUE for d in doses)
+    assert any(d.status != DoseStatus.DUE for d in doses)
+    for dose in doses:
+        expected = list(day_list._open_query(clinic_id=clinic.pk, pk=dose.pk))
+        assert day_list._OPEN_ONE.rows(clinic_id=clinic.pk, dose_id=dose.pk) == expected
+        assert bool(expected) == (dose.status == DoseStatus.DUE)
+        # Another clinic's id finds nothing, as the ORM's query does.
+        assert day_list._OPEN_ONE.rows(clinic_id=other_clinic.pk, dose_id=dose.pk) == []
+        row = day_list.dose_row(dose=dose, day=TODAY)
+        assert (row is not None) == bool(expected)
+        if row is not None:
+            assert row.dose.pk == dose.pk

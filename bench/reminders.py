@@ -44,7 +44,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
 
 import django
 from aiosmtpd.controller import Controller
-from cpu import cpu_by_process
+from cpu import cpu_snapshot, cpu_used
 from materialise import ensure_database
 from workers import celery_workers
 
@@ -181,7 +181,7 @@ def main() -> None:
     env = {**os.environ, "EMAIL_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
     with celery_workers(processes, env):
         time.sleep(3)  # workers up
-        cpu = cpu_by_process(WORKERS)
+        cpu = cpu_snapshot(WORKERS)
         started = time.monotonic()
         deadline = started + 600
         while time.monotonic() < deadline:
@@ -193,7 +193,7 @@ def main() -> None:
             if not unsent.exists():
                 break
         elapsed = time.monotonic() - started
-        cpu = cpu_by_process(WORKERS) - cpu  # while the workers sent, not while they started
+        cpu = cpu_used(cpu, cpu_snapshot(WORKERS))  # while they sent, not while they started
     received_ids = list(inbox.ids)  # before the floor's messages join them
     # The floor: a plain SMTP client sending the same number of messages like ours, over one
     # session, to the same sink; nothing else to do.

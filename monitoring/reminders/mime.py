@@ -8,7 +8,7 @@ class, and the boundary is not searched for with a new pattern per message.
 (`b12clinic.mail`): building the `email.message` tree and flattening it again cost more than
 rendering the three templates. It covers what reminders are, a text body with one HTML
 alternative and ASCII headers, and returns None for anything else, which then takes Django's
-path. `tests/reminders/test_mime.py` checks that both paths write the same bytes."""
+path. `tests/reminders/test_mail_readers.py` checks that both write the same bytes."""
 
 from __future__ import annotations
 

@@ -160,7 +160,14 @@ def _phase_saved(instance: Phase, **_: Any) -> None:
 
 
 def _administration_saved(instance: Administration, **_: Any) -> None:
-    _patient_clinic(pk=instance.patient_id)
+    # Recording a dose locked its plan with the patient: no query for what is at hand.
+    dose = instance.dose if Administration.dose.is_cached(instance) else None
+    plan = dose.plan if dose is not None and Dose.plan.is_cached(dose) else None
+    patient = plan.patient if plan is not None and Plan.patient.is_cached(plan) else None
+    if patient is not None and patient.pk == instance.patient_id:
+        clinic_changed(patient.clinic_id)
+    else:
+        _patient_clinic(pk=instance.patient_id)
 
 
 def _not_given_saved(instance: DoseNotGiven, **_: Any) -> None:

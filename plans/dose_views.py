@@ -39,8 +39,8 @@ from .day_cache import rendered_day_list
 from .day_list import day_list, dose_row
 from .exports import day_list_csv
 from .forms import apply_errors
-from .models import Dose, DoseStatus, Plan, Setting
-from .recording import corrections, given, not_given
+from .models import Dose, Plan, Setting
+from .recording import corrections, given, not_given, reads
 from .stock import selectors as stock_selectors
 
 # Beyond these the previous/next-day links would overflow the calendar.
@@ -150,10 +150,10 @@ def _next_dose_words(plan: Plan) -> str:
     """What is true of the plan's next open dose, in the clinic's today: still overdue, due
     today, or due on a later date."""
     today = _clinic_today(plan.patient.clinic)
-    upcoming = plan.doses.filter(status=DoseStatus.DUE).order_by("due_date").first()
+    upcoming = reads.first_row(reads.NEXT_OPEN, plan=plan.pk)
     if upcoming is None:
         return "No further dose is scheduled."
-    due = upcoming.due_date
+    (due,) = upcoming
     if due < today:
         late = (today - due).days
         return (
@@ -181,7 +181,6 @@ def _dose_context(request: HttpRequest, dose: Dose) -> dict[str, Any]:
 def dose_give(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
     dose = get_dose_for_staff(request.user, dose_id)
     clinic = dose.plan.patient.clinic
-    context = _dose_context(request, dose)
     route = dose.plan.version.route
     product = dose.plan.version.product
     stock = stock_selectors.give_choices(
@@ -210,8 +209,9 @@ def dose_give(request: AuthenticatedRequest, dose_id: str) -> HttpResponse:
                             "The allergy was added to the patient's record and a clinician "
                             "was alerted.",
                         )
-                    return redirect(context["next"])
-        else:
+                    return redirect(_back(request, dose))
+        context = _dose_context(request, dose)  # the card's row: only when the form is shown
+        if request.method != "POST":
             row = context["row"]
             initial: dict[str, Any] = {
                 "given_at": timezone.localtime().replace(second=0, microsecond=0),

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from b12clinic.core.models import Clinic, weekdays_from_digits
+from b12clinic.core.prepared import CompiledQuery, StandIn
 from plans.rules import schedule
 
 from .day_cache import clinic_changed
@@ -277,6 +278,26 @@ def _insert_doses(rows: Sequence[tuple[str, str, str, int, date]]) -> None:
         )
 
 
+# What re-planning one plan reads (after every dose recorded or voided), compiled once: the
+# version's phases, and the plan's doses not cancelled with their phases (a dose may sit under
+# an older version's phase).
+_PHASES = CompiledQuery(
+    Phase,
+    lambda version: Phase.objects.filter(version=version).order_by("order"),
+    version=StandIn.uuid(1),
+)
+_LIVE_DOSES = CompiledQuery(
+    Dose,
+    lambda plan: (
+        Dose.objects.filter(plan=plan)
+        .exclude(status=DoseStatus.CANCELLED)
+        .select_related("phase")
+        .order_by("due_date")
+    ),
+    plan=StandIn.uuid(2),
+)
+
+
 @dataclass(frozen=True)
 class Reconciled:
     created: int
@@ -295,10 +316,10 @@ def doses_reconcile(*, plan: Plan, today: date, cancel_reason: str) -> Reconcile
     is cancelled or created."""
     horizon = Horizon.for_today(today)
     clinic_changed(plan.patient.clinic_id)
-    phases = list(plan.version.phases.order_by("order"))
-    doses = list(
-        plan.doses.exclude(status=DoseStatus.CANCELLED).select_related("phase").order_by("due_date")
-    )
+    phases: list[Phase] = _PHASES.objects(version=plan.version.pk)
+    doses: list[Dose] = _LIVE_DOSES.objects(plan=plan.pk)
+    for dose in doses:  # as `plan.doses` would have them
+        Dose.plan.field.set_cached_value(dose, plan)
     order_of_phase = {dose.phase_id: dose.phase.order for dose in doses}
     done = [dose for dose in doses if dose.status in DONE]
     pending = [dose for dose in doses if dose.status == DoseStatus.DUE]

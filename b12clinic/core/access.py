@@ -136,11 +136,21 @@ def staff_clinic_list(user: AnyUser) -> list[Clinic]:
     return [] if worker is None else _CLINICS_OF_WORKER.objects(worker=worker)
 
 
+# Asked of every record written.
+_WORKS_IN = CompiledQuery(
+    Clinic,
+    lambda worker, clinic: clinics_of_worker(worker).filter(pk=clinic).values_list("pk")[:1],
+    worker=StandIn.int(1),
+    clinic=StandIn.uuid(1),
+)
+
+
 def works_in(user: AnyUser, clinic: Clinic, *, as_clinician: bool = False) -> bool:
     """Whether the user may act on this clinic's records (as its clinician, when asked)."""
     if as_clinician and CLINICIAN not in user_roles(user):
         return False
-    return staff_clinics(user).filter(pk=clinic.pk).exists()
+    worker = staff_worker(user)
+    return worker is not None and bool(_WORKS_IN.rows(worker=worker, clinic=clinic.pk))
 
 
 def administered_clinics(user: AnyUser) -> QuerySet[Clinic]:

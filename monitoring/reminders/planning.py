@@ -12,10 +12,11 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from b12clinic.core.models import Clinic, Patient
+from b12clinic.core.prepared import CompiledQuery, StandIn
 from plans.models import Dose, DoseStatus, Plan, PlanStatus
 
 from ..models import (
@@ -154,39 +155,72 @@ class Synced:
 NO_LONGER_DUE = "No longer due: the dose, recheck, plan or preferences changed."
 
 
-def _sync(patients: list[Patient], scope: Callable[[str], Q], now: datetime) -> Synced:
+def _open_doses(scope: Q, until: date) -> QuerySet[Dose, tuple[UUID, UUID, UUID, date]]:
+    return (
+        Dose.objects.filter(
+            scope, plan__status=PlanStatus.ACTIVE, status=DoseStatus.DUE, due_date__lte=until
+        )
+        .order_by("due_date", "sequence")
+        .values_list("pk", "plan_id", "plan__patient_id", "due_date")
+    )
+
+
+def _open_rechecks(
+    scope: Q, since: date, until: date
+) -> QuerySet[Recheck, tuple[UUID, UUID, date]]:
+    return (
+        Recheck.objects.filter(
+            scope,
+            status=RecheckStatus.PENDING,
+            plan__status=PlanStatus.ACTIVE,
+            due_date__gte=since,
+            due_date__lte=until,
+        )
+        .exclude(tests=[])
+        .values_list("pk", "patient_id", "due_date")
+    )
+
+
+# One patient's, after every dose recorded or voided and every plan changed: compiled once.
+_ONES_DOSES = CompiledQuery(
+    Dose,
+    lambda patient, until: _open_doses(Q(plan__patient_id=patient), until),
+    patient=StandIn.uuid(1),
+    until=StandIn.date(1),
+)
+_ONES_RECHECKS = CompiledQuery(
+    Recheck,
+    lambda patient, since, until: _open_rechecks(Q(patient_id=patient), since, until),
+    patient=StandIn.uuid(1),
+    since=StandIn.date(1),
+    until=StandIn.date(2),
+)
+
+
+def _sync(
+    patients: list[Patient], scope: Callable[[str], Q], now: datetime, one: UUID | None = None
+) -> Synced:
     """Make the unsent reminders of `patients` match their plans, rechecks and preferences, in
     a fixed number of queries however many patients there are. `scope(path)` narrows a query to
-    these patients through the patient field at `path`. Runs in the caller's transaction."""
+    these patients through the patient field at `path`; `one`, the one patient's id, reads
+    through the compiled queries instead. Runs in the caller's transaction."""
     by_id = {patient.pk: patient for patient in patients}
     if not by_id:
         return Synced()
     # The latest horizon of any clinic here; each patient's own is applied in `_wanted`.
     until = now.date() + timedelta(days=settings.REMINDER_WINDOW_DAYS + 1)
+    since = now.date() - timedelta(days=1)
+    if one is not None:
+        dose_rows = _ONES_DOSES.rows(patient=one, until=until)
+        recheck_rows = _ONES_RECHECKS.rows(patient=one, since=since, until=until)
+    else:
+        dose_rows = list(_open_doses(scope("plan__patient"), until))
+        recheck_rows = list(_open_rechecks(scope("patient"), since, until))
     doses: dict[UUID, list[OpenDose]] = defaultdict(list)
-    for dose_id, plan_id, patient_id, due in (
-        Dose.objects.filter(
-            scope("plan__patient"),
-            plan__status=PlanStatus.ACTIVE,
-            status=DoseStatus.DUE,
-            due_date__lte=until,
-        )
-        .order_by("due_date", "sequence")
-        .values_list("pk", "plan_id", "plan__patient_id", "due_date")
-    ):
+    for dose_id, plan_id, patient_id, due in dose_rows:
         doses[patient_id].append(OpenDose(dose_id, plan_id, due))
     rechecks: dict[UUID, list[OpenRecheck]] = defaultdict(list)
-    for recheck_id, patient_id, due in (
-        Recheck.objects.filter(
-            scope("patient"),
-            status=RecheckStatus.PENDING,
-            plan__status=PlanStatus.ACTIVE,
-            due_date__gte=now.date() - timedelta(days=1),
-            due_date__lte=until,
-        )
-        .exclude(tests=[])
-        .values_list("pk", "patient_id", "due_date")
-    ):
+    for recheck_id, patient_id, due in recheck_rows:
         rechecks[patient_id].append(OpenRecheck(recheck_id, due))
 
     wanted: dict[str, tuple[Patient, Wanted]] = {}
@@ -295,7 +329,12 @@ def _update(rows: list[Reminder], now: datetime) -> None:
 def reminders_sync_for_patient(*, patient: Patient, now: datetime | None = None) -> Synced:
     """Make the patient's unsent reminders match their plans, rechecks and preferences. Call it
     inside the transaction that changed them."""
-    return _sync([patient], lambda path: Q(**{f"{path}_id": patient.pk}), now or timezone.now())
+    return _sync(
+        [patient],
+        lambda path: Q(**{f"{path}_id": patient.pk}),
+        now or timezone.now(),
+        one=patient.pk,
+    )
 
 
 def _with_active_plan() -> Exists:

@@ -20,6 +20,7 @@ from ..models import (
     Plan,
     Site,
 )
+from . import reads
 from .common import MAX_NOTES, Errors, head_of, name_of
 
 
@@ -45,11 +46,7 @@ def check_open(plan: Plan, dose: Dose, errors: Errors) -> None:
     elif not plan.is_active:
         errors.add(None, f"The plan is {plan.get_status_display().lower()}.")
     else:
-        earlier = (
-            plan.doses.filter(status=DoseStatus.DUE, due_date__lt=dose.due_date)
-            .order_by("due_date")
-            .first()
-        )
+        earlier = reads.first(reads.EARLIER_OPEN, plan=plan.pk, due=dose.due_date)
         if earlier is not None:
             errors.add(
                 None,
@@ -59,28 +56,15 @@ def check_open(plan: Plan, dose: Dose, errors: Errors) -> None:
 
 
 def previous_given_on(plan: Plan, dose: Dose) -> date | None:
-    previous = (
-        plan.doses.filter(status=DoseStatus.GIVEN, given_on__isnull=False)
-        .exclude(pk=dose.pk)
-        .filter(due_date__lte=dose.due_date)
-        .order_by("-given_on")
-        .values_list("given_on", flat=True)
-        .first()
-    )
-    return previous
+    return reads.previous_given_on(plan.pk, dose.pk, dose.due_date)
 
 
 def next_done_on(plan: Plan, dose: Dose) -> date | None:
-    later = (
-        plan.doses.filter(status__in=[DoseStatus.GIVEN, DoseStatus.NOT_GIVEN])
-        .exclude(pk=dose.pk)
-        .filter(due_date__gt=dose.due_date)
-        .order_by("due_date")
-        .first()
-    )
+    later = reads.first_row(reads.NEXT_DONE, plan=plan.pk, dose=dose.pk, due=dose.due_date)
     if later is None:
         return None
-    return later.given_on or later.due_date
+    given_on, due_date = later
+    return given_on or due_date
 
 
 def check_date(

@@ -19,6 +19,7 @@ from ..models import (
     DoseStatus,
     Plan,
 )
+from . import reads
 
 # A tablet's clock a little ahead of the server's is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -61,22 +62,16 @@ def name_of(user: User | None) -> str:
 
 
 def lock(dose: Dose) -> tuple[Plan, Dose]:
-    plan = (
-        Plan.objects.select_for_update(of=("self",))
-        .select_related("current__product", "patient__clinic")
-        .get(pk=dose.plan_id)
-    )
-    locked = Dose.objects.select_for_update(of=("self",)).select_related("phase").get(pk=dose.pk)
+    plan: Plan = reads.one(reads.LOCK_PLAN, plan=dose.plan_id)
+    locked: Dose = reads.one(reads.LOCK_DOSE, dose=dose.pk)
+    locked.plan = plan  # what is saved against the dose reads its plan and patient from here
     return plan, locked
 
 
 def head_of(dose: Dose) -> Administration | None:
     """The record that is the current truth for a dose, or None if there is none."""
-    return (
-        Administration.objects.select_related("given_by", "recorded_by")
-        .filter(dose=dose, replaced_by__isnull=True)
-        .first()
-    )
+    head: Administration | None = reads.first(reads.HEAD, dose=dose.pk)
+    return head
 
 
 def after_reaction(*, plan: Plan, administration: Administration, allergy: str, by: User) -> None:

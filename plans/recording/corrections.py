@@ -21,6 +21,7 @@ from ..models import (
     Plan,
     Setting,
 )
+from . import reads
 from .checks import check_given, check_outcome, next_done_on
 from .common import (
     AUDITED_ADMINISTRATION_FIELDS,
@@ -37,11 +38,7 @@ from .common import (
 
 def lock_head(administration: Administration) -> tuple[Plan, Dose, Administration]:
     plan, dose = lock(administration.dose)
-    head = (
-        Administration.objects.select_for_update(of=("self",))
-        .filter(dose=dose, replaced_by__isnull=True)
-        .first()
-    )
+    head: Administration | None = reads.first(reads.LOCK_HEAD, dose=dose.pk)
     if head is None or head.pk != administration.pk:
         raise ValidationError(
             "This record has already been corrected; open the latest version to change it."

@@ -18,11 +18,11 @@ from plans import events
 from ..models import (
     Administration,
     Dose,
-    DoseStatus,
     Outcome,
     Plan,
     Setting,
 )
+from . import reads
 from .checks import check_given, check_open, check_outcome, check_timing
 from .common import (
     AUDITED_ADMINISTRATION_FIELDS,
@@ -153,7 +153,7 @@ def save_given(
     record.reason = "Recorded again after the earlier record was voided." if head else ""
     save_record(record)
     assert record.given_on is not None
-    first = not plan.doses.filter(status=DoseStatus.GIVEN).exclude(pk=dose.pk).exists()
+    first = not reads.OTHER_GIVEN.rows(plan=plan.pk, dose=dose.pk)
     mark_given(dose, record.given_on)
     if first:
         publish(events.FirstInjectionGiven(plan=plan, given_on=record.given_on))

@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import Upper
 
 from b12clinic.core.models import Clinic, Product
+from b12clinic.core.prepared import CompiledQuery, StandIn
 
 from ..models import Administration, Setting, StockBatch
 
@@ -68,22 +69,19 @@ def stock_list(
     ]
 
 
-def give_choices(*, clinic: Clinic, product: Product, today: date) -> list[StockBatch]:
-    """What the give form offers: the clinic's in-date batches of the product, the most
-    recently received first."""
-    return list(
-        StockBatch.objects.filter(
-            clinic=clinic, product=product, withdrawn_at__isnull=True, expiry__gte=today
-        ).order_by("-received_on", "-added_at")
-    )
-
-
-def last_used(*, clinic: Clinic, product: Product, among: list[StockBatch]) -> StockBatch | None:
-    """Of `among`, the batch of the clinic's latest injection of the product: the box on the
-    trolley. None when the latest was from none of them."""
-    if not among:
-        return None
-    latest = (
+# Read for every give form and every dose given: compiled once.
+_GIVE_CHOICES = CompiledQuery(
+    StockBatch,
+    lambda clinic, product, today: StockBatch.objects.filter(
+        clinic=clinic, product=product, withdrawn_at__isnull=True, expiry__gte=today
+    ).order_by("-received_on", "-added_at"),
+    clinic=StandIn.uuid(1),
+    product=StandIn.uuid(2),
+    today=StandIn.date(1),
+)
+_LAST_BATCH = CompiledQuery(
+    Administration,
+    lambda clinic, product: (
         Administration.objects.filter(
             dose__clinic=clinic,
             dose__phase__version__product=product,
@@ -93,9 +91,29 @@ def last_used(*, clinic: Clinic, product: Product, among: list[StockBatch]) -> S
         )
         .exclude(batch="")
         .order_by("-given_at", "-recorded_at")
-        .values_list("batch", flat=True)
-        .first()
+        .values_list("batch")[:1]
+    ),
+    clinic=StandIn.uuid(1),
+    product=StandIn.uuid(2),
+)
+
+
+def give_choices(*, clinic: Clinic, product: Product, today: date) -> list[StockBatch]:
+    """What the give form offers: the clinic's in-date batches of the product, the most
+    recently received first."""
+    found: list[StockBatch] = _GIVE_CHOICES.objects(
+        clinic=clinic.pk, product=product.pk, today=today
     )
-    if latest is None:
+    return found
+
+
+def last_used(*, clinic: Clinic, product: Product, among: list[StockBatch]) -> StockBatch | None:
+    """Of `among`, the batch of the clinic's latest injection of the product: the box on the
+    trolley. None when the latest was from none of them."""
+    if not among:
         return None
+    rows = _LAST_BATCH.rows(clinic=clinic.pk, product=product.pk)
+    if not rows:
+        return None
+    latest: str = rows[0][0]
     return next((b for b in among if b.batch.upper() == latest.upper()), None)

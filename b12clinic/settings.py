@@ -195,7 +195,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: it refuses a locked-out user before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "b12clinic.core.backends.SignInBackend",
 ]
 # Lockout after repeated failures, per user name and address, with a cool-off (django-axes).
 AXES_FAILURE_LIMIT: int = env.int("AXES_FAILURE_LIMIT", default=5)

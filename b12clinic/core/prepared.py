@@ -16,6 +16,7 @@ import copy
 import hashlib
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -60,8 +61,27 @@ class StandIn:
         return date(1, 1, n)
 
     @staticmethod
+    def int32(n: int) -> int:
+        """For a 32-bit column compared directly: Django finds a value out of its range
+        matches nothing, and compiles no SQL for it."""
+        return -(2**31) + n
+
+    @staticmethod
     def int(n: int) -> int:
         return -(0xB12 << 32) - n
+
+
+@dataclass(frozen=True)
+class _Shape:
+    model: type[Model]
+    first: int
+    last: int
+    init_list: list[str]
+    populators: list[Any]
+    annotations: list[tuple[str, int]]
+    fields: list[Any]
+    converters: dict[int, Any]
+    composite: bool
 
 
 class CompiledQuery:
@@ -79,6 +99,7 @@ class CompiledQuery:
     ) -> None:
         self.model, self.build, self.stand_ins = model, build, stand_ins
         self._compiled: dict[str, tuple[str, list[Any], dict[int, str], Any]] = {}
+        self._shapes: dict[str, _Shape] = {}
 
     def _compile(self, alias: str) -> tuple[str, list[Any], dict[int, str], Any]:
         compiled = self._compiled.get(alias)
@@ -123,24 +144,47 @@ class CompiledQuery:
         if connections[alias].vendor != "postgresql":
             return list(self.build(**values).using(alias))
         fetched, compiled = self._fetch(alias, values)
-        compiler = copy.copy(compiled)  # the connection of this thread, for its converters
-        compiler.connection = connections[alias]
-        select, klass_info = compiler.select, compiler.klass_info
-        annotations = compiler.annotation_col_map
-        model_cls = klass_info["model"]
-        first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        init_list = [f[0].target.attname for f in select[first:last]]
-        # Django 5.2's signature; the stubs follow a later release.
-        populators = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]
+        shape = self._shapes.get(alias) or self._shape(alias, compiled)
+        rows: Any = fetched
+        if shape.converters:
+            compiler = copy.copy(compiled)  # this thread's connection, passed to each converter
+            compiler.connection = connections[alias]
+            rows = compiler.apply_converters(rows, shape.converters)
+        if shape.composite:
+            rows = compiled.composite_fields_to_tuples(rows, shape.fields)
+        model_cls, first, last = shape.model, shape.first, shape.last
         found = []
-        for row in compiler.results_iter([fetched]):
-            obj = model_cls.from_db(alias, init_list, row[first:last])
-            for populator in populators:
+        for row in rows:
+            obj = model_cls.from_db(alias, shape.init_list, row[first:last])
+            for populator in shape.populators:
                 populator.populate(row, obj)
-            for name, position in annotations.items():
+            for name, position in shape.annotations:
                 setattr(obj, name, row[position])
             found.append(obj)
         return found
+
+    def _shape(self, alias: str, compiler: Any) -> _Shape:
+        """What `results_iter` and `ModelIterable` work out again for every query, worked out
+        once: which columns need converting (a fifth of the CPU of reading a few rows), and
+        how a row becomes the model and what it selects related. PostgreSQL's converters are
+        the fields' own, not the connection's, so one list serves every thread."""
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = [column[0] for column in select[0 : compiler.col_count]]
+        first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        shape = _Shape(
+            model=klass_info["model"],
+            first=first,
+            last=last,
+            init_list=[f[0].target.attname for f in select[first:last]],
+            # Django 5.2's signature; the stubs follow a later release.
+            populators=get_related_populators(klass_info, select, alias),  # type: ignore[call-arg]
+            annotations=list(compiler.annotation_col_map.items()),
+            fields=fields,
+            converters=compiler.get_converters(fields),
+            composite=compiler.has_composite_fields(fields),
+        )
+        self._shapes[alias] = shape  # two threads working it out at once write the same
+        return shape
 
 
 def as_prefetched(instance: Model, name: str, objects: list[Any]) -> None:

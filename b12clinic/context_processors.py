@@ -1,7 +1,8 @@
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from .core.access import user_roles
 from .core.roles import CLINIC_ADMIN, CLINICIAN, NURSE, PATIENT
@@ -31,9 +32,16 @@ NAV_ITEMS: tuple[tuple[str, str, frozenset[str]], ...] = (
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     roles = user_roles(request.user) if hasattr(request, "user") else frozenset()
-    items = [
-        NavItem(label=label, url=reverse(name), roles=allowed)
+    items = _items(roles, get_script_prefix(), get_urlconf())
+    return {"nav_items": list(items), "user_roles": roles}
+
+
+@lru_cache(maxsize=256)
+def _items(roles: frozenset[str], prefix: str, urlconf: str | None) -> tuple[NavItem, ...]:
+    """The same few links on every page: reversed once per set of roles and URL prefix (the
+    prefix and the URL configuration are what `reverse` reads besides the name)."""
+    return tuple(
+        NavItem(label=label, url=reverse(name, urlconf=urlconf), roles=allowed)
         for label, name, allowed in NAV_ITEMS
         if roles & allowed
-    ]
-    return {"nav_items": items, "user_roles": roles}
+    )

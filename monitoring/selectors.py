@@ -7,7 +7,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from b12clinic.core.access import staff_clinic_list, staff_clinics
@@ -342,8 +342,21 @@ def patient_reminders(*, patient: Patient, cancelled: bool = False) -> list[Remi
     return found
 
 
+_CANCELLED_COUNT = CompiledQuery(
+    Reminder,
+    lambda patient_id: (
+        Reminder.objects.filter(patient_id=patient_id, status=ReminderStatus.CANCELLED)
+        .values("patient_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    **_PATIENT,
+)
+
+
 def patient_reminders_cancelled(*, patient: Patient) -> int:
-    return patient.reminders.filter(status=ReminderStatus.CANCELLED).count()
+    found = _CANCELLED_COUNT.rows(patient_id=patient.pk)
+    return int(found[0][0]) if found else 0
 
 
 _LIVE_FEED = CompiledQuery(

@@ -34,11 +34,12 @@ def statement_name(sql: str) -> str:
 
 
 def prepared_statement(
-    connection: Any, cursor: Any, sql: str, params: list[Any]
+    connection: Any, cursor: Any, sql: str, params: list[Any], name: str | None = None
 ) -> tuple[str, list[Any]]:
     """The statement as EXECUTE of a server-side prepared statement, preparing it once per
-    database connection (PostgreSQL infers the parameters' types)."""
-    name = statement_name(sql)
+    database connection (PostgreSQL infers the parameters' types). `name`: the statement's
+    name, when the caller keeps it."""
+    name = name or statement_name(sql)
     done = _PREPARED.setdefault(connection.connection, set())
     if name not in done:
         numbered = sql
@@ -100,6 +101,7 @@ class CompiledQuery:
         self.model, self.build, self.stand_ins = model, build, stand_ins
         self._compiled: dict[str, tuple[str, list[Any], dict[int, str], Any]] = {}
         self._shapes: dict[str, _Shape] = {}
+        self._names: dict[str, str] = {}
 
     def _compile(self, alias: str) -> tuple[str, list[Any], dict[int, str], Any]:
         compiled = self._compiled.get(alias)
@@ -119,6 +121,7 @@ class CompiledQuery:
             if missing:
                 raise ValueError(f"{sorted(missing)} did not reach the query as parameters")
             # Two threads compiling at once write the same value.
+            self._names[alias] = statement_name(sql)  # first: a compiled query has its name
             compiled = self._compiled[alias] = (sql, list(params), places, compiler)
         return compiled
 
@@ -129,7 +132,8 @@ class CompiledQuery:
         for i, name in places.items():
             params[i] = values[name]
         with connection.cursor() as cursor:
-            cursor.execute(*prepared_statement(connection, cursor, sql, params))
+            name = self._names[alias]
+            cursor.execute(*prepared_statement(connection, cursor, sql, params, name))
             return cursor.fetchall(), compiler
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:

@@ -77,6 +77,23 @@ def test_navigation_shows_only_what_the_role_may_open(client, nurse, patient_use
     assert 'href="/admin/"' not in patient_page
 
 
+def test_navigation_links_follow_the_prefix_the_app_is_served_under(client, nurse):
+    """The links are reversed once per set of roles and prefix: one app served under a
+    sub-path (SCRIPT_NAME) and at the root links each to its own."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    client.force_login(nurse)
+    assert 'href="/today/"' in client.get("/today/").content.decode()
+    before = get_script_prefix()
+    set_script_prefix("/clinic/")  # as the WSGI handler does from SCRIPT_NAME
+    try:
+        under = client.get("/today/").content.decode()
+    finally:
+        set_script_prefix(before)
+    assert 'href="/clinic/today/"' in under and 'href="/today/"' not in under
+    assert 'href="/today/"' in client.get("/today/").content.decode()
+
+
 def test_login_with_password_lands_on_role_home(client, nurse):
     response = client.post(
         "/accounts/login/", {"username": "bob", "password": PASSWORD}, follow=True

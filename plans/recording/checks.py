@@ -56,7 +56,8 @@ def check_open(plan: Plan, dose: Dose, errors: Errors) -> None:
 
 
 def previous_given_on(plan: Plan, dose: Dose) -> date | None:
-    return reads.previous_given_on(plan.pk, dose.pk, dose.due_date)
+    row = reads.first_row(reads.PREVIOUS_GIVEN_ON, plan=plan.pk, dose=dose.pk, due=dose.due_date)
+    return row[0] if row else None
 
 
 def next_done_on(plan: Plan, dose: Dose) -> date | None:

@@ -6,9 +6,7 @@ the ORM's."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from uuid import UUID
 
 from b12clinic.core.prepared import CompiledQuery, StandIn
 
@@ -122,8 +120,3 @@ def first(query: CompiledQuery, **values: Any) -> Any:
 def first_row(query: CompiledQuery, **values: Any) -> tuple[Any, ...] | None:
     found = query.rows(**values)
     return tuple(found[0]) if found else None
-
-
-def previous_given_on(plan_id: UUID, dose_id: UUID, due: date) -> date | None:
-    row = first_row(PREVIOUS_GIVEN_ON, plan=plan_id, dose=dose_id, due=due)
-    return row[0] if row else None

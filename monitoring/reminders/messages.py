@@ -7,9 +7,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
+from b12clinic.core.links import token_link
 from b12clinic.core.models import Clinic
 from plans.models import PlanStatus
 
@@ -49,9 +49,8 @@ def message_context(reminder: Reminder) -> dict[str, Any]:
     ):
         # How they are, from home, in a minute: a signed link that lasts 7 days.
         token = checkin_link_token(patient, reminder.dose)
-        context["checkin_url"] = (
-            f"{settings.SITE_URL}{reverse('monitoring:checkin_link', args=[token])}"
-        )
+        path = token_link("monitoring:checkin_link", token)
+        context["checkin_url"] = f"{settings.SITE_URL}{path}"
         context["asks_came_back"] = asks_came_back(
             reminder.dose,
             # Worked out for the whole batch when the reminders were claimed.

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from b12clinic.core.audit import audit
+from b12clinic.core.links import token_link
 from b12clinic.core.models import Action, Patient
 
 from ..models import (
@@ -32,7 +33,7 @@ def opt_out_token(patient: Patient, channel: str) -> str:
 
 def opt_out_url(patient: Patient, channel: str) -> str:
     token = opt_out_token(patient, channel)
-    return f"{settings.SITE_URL}{reverse('monitoring:reminder_opt_out', args=[token])}"
+    return f"{settings.SITE_URL}{token_link('monitoring:reminder_opt_out', token)}"
 
 
 def short_opt_out_url(patient: Patient, channel: str) -> str:

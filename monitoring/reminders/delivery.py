@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from b12clinic.core.models import Clinic
+from b12clinic.core.prepared import prepared_statement
 from plans.models import DoseStatus, PlanStatus
 
 from ..models import (
@@ -217,13 +218,15 @@ SENT_SQL = (
     "recipient = %s, provider_message_id = %s, last_error = '', updated_at = %s "
     "WHERE id = %s AND status = %s AND claim = %s"
 )
+SENT_NAME = "b12_reminder_sent"
 
 
 def _mark_sent(reminder: Reminder, at: datetime, recipient: str, provider_id: str) -> None:
     """The one write per message, as plain SQL: building the same conditional update through
-    the ORM took three times the CPU of running it (0.25 ms against 0.06 ms a message). Each
-    message is recorded as soon as the server takes it, so a worker killed outright sends at
-    most the one on the wire again."""
+    the ORM took three times the CPU of running it (0.25 ms against 0.06 ms a message), and on
+    PostgreSQL as a prepared statement, which saves the server parsing and planning it for
+    every message (about a third of its work on it). Each message is recorded as soon as the
+    server takes it, so a worker killed outright sends at most the one on the wire again."""
 
     def prep(name: str, value: object) -> Any:
         field = Reminder._meta.get_field(name)
@@ -231,20 +234,21 @@ def _mark_sent(reminder: Reminder, at: datetime, recipient: str, provider_id: st
         return field.get_db_prep_value(value, db_connection)
 
     moment = prep("sent_at", at)
+    params = [
+        ReminderStatus.SENT.value,
+        moment,
+        recipient,
+        provider_id,
+        moment,
+        prep("id", reminder.pk),
+        ReminderStatus.SENDING.value,
+        prep("claim", reminder.claim),
+    ]
     with db_connection.cursor() as cursor:
-        cursor.execute(
-            SENT_SQL,
-            [
-                ReminderStatus.SENT,
-                moment,
-                recipient,
-                provider_id,
-                moment,
-                prep("id", reminder.pk),
-                ReminderStatus.SENDING,
-                prep("claim", reminder.claim),
-            ],
-        )
+        if db_connection.vendor == "postgresql":
+            cursor.execute(*prepared_statement(db_connection, cursor, SENT_SQL, params, SENT_NAME))
+        else:
+            cursor.execute(SENT_SQL, params)
 
 
 def _no_longer_wanted(reminder: Reminder) -> str:

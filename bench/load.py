@@ -29,6 +29,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from baseline import checkout
 from cpu import cpu_snapshot, cpu_used
 from load_client import PASSWORD, Recorder, User, form_fields
 
@@ -359,16 +360,7 @@ def main() -> None:
     steps = [int(n) for n in args.users.split(",")]
     baseline = None
     if args.baseline:
-        tree = BASE_DIR / "var" / "load-baseline"
-        subprocess.run(
-            ["git", "worktree", "remove", "--force", str(tree)], cwd=BASE_DIR, capture_output=True
-        )
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(tree), args.baseline],
-            cwd=BASE_DIR,
-            check=True,
-            capture_output=True,
-        )
+        tree = checkout(args.baseline, "load-baseline")
         baseline = measure(
             f"baseline {args.baseline}", tree, "b12clinic_bench_load_base", steps, args.seconds
         )

@@ -4,22 +4,31 @@ loopback.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/b12clinic_bench_reminders \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/reminders.py [count] [workers]
 
+    .venv/bin/python bench/reminders.py --baseline GIT-REF [--rounds 3] [count] [workers]
+
 Seeds one patient with an open dose and `count` due reminders for it, starts `workers` worker
 processes (`celery worker --concurrency 1` each) and an aiosmtpd server in this process, sends
 one tick as beat would (then one a second, as a faster beat would, so the measure is the
 delivery and not the tick interval), and waits until every reminder is sent. Prints throughput,
 the 99th-percentile lag from due to sent, duplicates (Message-IDs received twice) and lost
 (reminders never received). Goal: 0 duplicates, 0 lost, at least 200 reminders per second.
+
+`--baseline` runs the older code's own copy of this script (from a worktree in var/, on a
+database of its own) and this code's in turn, `--rounds` times, and prints the medians side by
+side: on a shared machine the same run varied by a fifth minutes apart.
 """
 
 from __future__ import annotations
 
+import argparse
 import email
 import logging
 import os
+import re
 import smtplib
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -44,6 +53,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/3")
 
 import django
 from aiosmtpd.controller import Controller
+from baseline import checkout
 from cpu import cpu_snapshot, cpu_used
 from materialise import ensure_database
 from workers import celery_workers
@@ -157,9 +167,83 @@ def seed(count: int) -> set[str]:
     return {str(pk) for pk in Reminder.objects.filter(patient=patient).values_list("pk", flat=True)}
 
 
+FIGURES = {
+    "throughput": re.compile(r"throughput: (\d+) reminders/s"),
+    "floor": re.compile(r"floor: .*?: (\d+)/s"),
+    "machine": re.compile(r"CPU a message: ([\d.]+) ms on the machine"),
+    "workers": re.compile(r"the workers ([\d.]+) ms"),
+    "server": re.compile(r"the SMTP server \(this process\) ([\d.]+) ms"),
+    "rest": re.compile(r"the rest \(PostgreSQL, Redis\) ([\d.]+) ms"),
+}
+
+
+def run_copy(source: Path, database: str, count: int, processes: int) -> dict[str, float]:
+    """One run of the copy of this script in `source`, on `database`: its figures."""
+    url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + database
+    done = subprocess.run(
+        [sys.executable, str(source / "bench" / "reminders.py"), str(count), str(processes)],
+        cwd=source,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = {name: pattern.search(done.stdout) for name, pattern in FIGURES.items()}
+    missing = [name for name, match in found.items() if match is None]
+    if missing or "duplicates: 0, lost: 0" not in done.stdout:
+        sys.exit(f"{source}: no {missing} or a message lost or repeated:\n{done.stdout}")
+    return {name: float(match.group(1)) for name, match in found.items() if match}
+
+
+def compare(ref: str, count: int, processes: int, rounds: int) -> None:
+    tree = checkout(ref, "reminders-baseline")
+    codes = {
+        f"baseline {ref}": (tree, "b12clinic_bench_reminders_base"),
+        "this code": (BASE_DIR, "b12clinic_bench_reminders"),
+    }
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in codes}
+    for round_ in range(1, rounds + 1):
+        for label, (source, database) in codes.items():
+            figures = run_copy(source, database, count, processes)
+            runs[label].append(figures)
+            print(
+                f"round {round_}, {label}: {figures['throughput']:.0f}/s, floor "
+                f"{figures['floor']:.0f}/s ({figures['throughput'] / figures['floor']:.2f}x); "
+                f"CPU a message {figures['machine']:.2f} ms (workers {figures['workers']:.2f}, "
+                f"SMTP server {figures['server']:.2f}, PostgreSQL and Redis {figures['rest']:.2f})",
+                flush=True,
+            )
+    medians = {
+        label: {name: statistics.median(r[name] for r in found) for name in FIGURES}
+        for label, found in runs.items()
+    }
+    old, new = medians.values()
+    print(f"medians of {rounds} rounds, {count:,} reminders, {processes} worker processes:")
+    for label, m in medians.items():
+        ratio = statistics.median(r["throughput"] / r["floor"] for r in runs[label])
+        print(
+            f"  {label}: {m['throughput']:.0f}/s, {ratio:.2f}x its floor; CPU a message "
+            f"{m['machine']:.2f} ms, the workers {m['workers']:.2f}, PostgreSQL and Redis "
+            f"{m['rest']:.2f}"
+        )
+    print(
+        f"this code against the baseline: {new['throughput'] / old['throughput']:.2f}x the "
+        f"throughput; the workers' CPU a message {old['workers'] / new['workers']:.2f}x less, "
+        f"PostgreSQL's and Redis's {old['rest'] / new['rest']:.2f}x less"
+    )
+
+
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    processes = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    parser = argparse.ArgumentParser()
+    parser.add_argument("count", nargs="?", type=int, default=10_000)
+    parser.add_argument("workers", nargs="?", type=int, default=2)
+    parser.add_argument("--baseline", help="a git ref measured in turn with this code")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.baseline:
+        compare(args.baseline, args.count, args.workers, args.rounds)
+        return
+    count, processes = args.count, args.workers
     ensure_database(os.environ["DATABASE_URL"])
     django.setup()
     from django.db import connection

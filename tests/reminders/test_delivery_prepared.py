@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from monitoring.models import Reminder
 from monitoring.reminders.delivery import _mark_sent
+from tests.clock import pinned_now
 from tests.conftest import require_postgresql
 from tests.reminders.test_outbox import deliver_now, pending, plan_starting_in
 
@@ -28,7 +28,7 @@ def test_every_reminder_sent_is_recorded_through_the_prepared_statement(
     plan_starting_in(consenting, clinician, 2)
     expected = set(consenting.reminders.filter(status="pending").values_list("pk", flat=True))
     assert len(expected) >= 2 and pending(consenting)
-    moment = timezone.now() + timedelta(days=400)
+    moment = pinned_now() + timedelta(days=400)  # every reminder of the plan is due by then
     with CaptureQueriesContext(connection) as queries:
         done = deliver_now(at=moment)
     assert done.sent == len(expected)
@@ -47,7 +47,7 @@ def test_every_reminder_sent_is_recorded_through_the_prepared_statement(
 def test_a_worker_that_lost_its_claim_records_nothing(consenting, clinician):
     plan_starting_in(consenting, clinician, 2)
     reminder = pending(consenting)[0]
-    now = timezone.now()
+    now = pinned_now()
     Reminder.objects.filter(pk=reminder.pk).update(
         status="sending", claim=uuid.uuid4(), claimed_at=now
     )
